@@ -1,0 +1,191 @@
+"""The default backend: Hugging Face transformers on CPU or GPU. Prompts are batched with left padding, so the
+last position of every row is its own last prompt token; sampling draws each row from its own generator seeded by
+(seed, prompt, sample index), so a sample does not depend on which other prompts share its batch."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
+
+from ..errors import DataError
+from ..io import dumps_canonical, read_json
+from ._base import GenParams, Messages, Timer, Usage
+from ._convert import fingerprint
+from ._registry import MANIFEST, resolve
+
+
+def sample_seed(seed: int, messages: Messages, index: int) -> int:
+    """The generator seed of sample ``index`` of a prompt: independent of batch composition and backend."""
+    digest = hashlib.sha256(f"{seed}\0{dumps_canonical(messages)}\0{index}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def truncate_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """Cut ``text`` before the first stop string (the stop string itself is not returned, as in OpenAI's API)."""
+    cut = min((i for s in stop if s and (i := text.find(s)) >= 0), default=len(text))
+    return text[:cut]
+
+
+class _RowSampler(LogitsProcessor):
+    """Samples each row with its own generator (temperature, top-p) and leaves only the drawn token, so greedy
+    selection in ``generate`` picks it."""
+
+    def __init__(self, generators: list[torch.Generator], temperature: float, top_p: float):
+        self.generators, self.temperature, self.top_p = generators, temperature, top_p
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        if self.top_p < 1.0:
+            sorted_p, order = probs.sort(dim=-1, descending=True)
+            # keep the smallest prefix whose mass reaches top_p (always at least the most likely token)
+            drop = (sorted_p.cumsum(-1) - sorted_p) >= self.top_p
+            probs = probs.scatter(-1, order, sorted_p.masked_fill(drop, 0.0))
+        out = torch.full_like(scores, float("-inf"))
+        for row, gen in enumerate(self.generators):
+            token = torch.multinomial(probs[row].cpu(), 1, generator=gen)
+            out[row, token.to(out.device)] = 0.0
+        return out
+
+
+class TransformersLM:
+    """A causal LM loaded with transformers. Options: ``device`` ("cpu", "cuda", ...; default cuda when available),
+    ``dtype`` ("float32", "bfloat16", ...; default float32 on CPU, where bf16 breaks batched == one-by-one greedy
+    equality, and bfloat16 on GPU), ``batch_size`` (rows per forward pass, default 16)."""
+
+    def __init__(self, name: str, *, device: str | None = None, dtype: str | None = None, batch_size: int = 16):
+        source = resolve(name)
+        folder = Path(source)
+        if not folder.exists():  # a hub name: download (or find in the hub cache) once, then load as a folder
+            from huggingface_hub import snapshot_download
+
+            folder = Path(snapshot_download(source))
+        self.name = name
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = dtype or ("float32" if self.device == "cpu" else "bfloat16")
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.usage = Usage()
+        manifest = folder / MANIFEST
+        self.fingerprint = read_json(manifest)["fingerprint"] if manifest.is_file() else fingerprint(folder)
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype)).to(self.device).eval()
+        eos = self.model.generation_config.eos_token_id
+        eos = [eos] if isinstance(eos, int) else list(eos or [])
+        self.eos_ids = sorted(set(eos) | {self.tokenizer.eos_token_id})
+
+    # -- prompt rendering -------------------------------------------------------------------------------------
+    def render(self, messages: Messages) -> str:
+        """The chat prompt text up to and including the assistant turn start."""
+        try:
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        except (KeyError, TypeError, ValueError) as e:
+            raise DataError(f"cannot render chat messages: {e}", field="messages") from None
+
+    def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        # the chat template already writes the special tokens; adding them again would double the BOS
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        return {k: v.to(self.device) for k, v in enc.items()}
+
+    def _forward_last(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: int) -> torch.Tensor:
+        """Log-probabilities (fp32) at the last ``keep`` positions of a left-padded batch."""
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                                logits_to_keep=keep).logits
+        return torch.log_softmax(logits.float(), dim=-1)
+
+    # -- the three calls ----------------------------------------------------------------------------------------
+    def generate(self, prompts: list[Messages], params: GenParams) -> list[list[str]]:
+        """``params.n`` completions per prompt. Greedy decoding computes one and repeats it ``n`` times."""
+        samples = 1 if params.temperature == 0 else params.n
+        rows = [(i, j) for i in range(len(prompts)) for j in range(samples)]
+        texts = [self.render(m) for m in prompts]
+        out: list[list[str]] = [[] for _ in prompts]
+        for start in range(0, len(rows), self.batch_size):
+            chunk = rows[start:start + self.batch_size]
+            with Timer() as t:
+                completions, n_prompt, n_completion = self._generate_rows(
+                    [texts[i] for i, _ in chunk],
+                    [sample_seed(params.seed, prompts[i], j) for i, j in chunk], params)
+            for (i, _), text in zip(chunk, completions):
+                out[i].append(text)
+            self.usage.record(calls=len(chunk), prompt_tokens=n_prompt, completion_tokens=n_completion,
+                              seconds=t.seconds)
+        return [c * (params.n // samples) for c in out]
+
+    def _generate_rows(self, texts: list[str], seeds: list[int], params: GenParams) -> tuple[list[str], int, int]:
+        enc = self._encode(texts)
+        kwargs = dict(max_new_tokens=params.max_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id,
+                      eos_token_id=self.eos_ids, temperature=None, top_p=None, top_k=None)
+        if params.temperature > 0:
+            gens = [torch.Generator().manual_seed(s) for s in seeds]
+            kwargs["logits_processor"] = LogitsProcessorList([_RowSampler(gens, params.temperature, params.top_p)])
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+        with torch.inference_mode():
+            generated = self.model.generate(**enc, **kwargs)[:, enc["input_ids"].shape[1]:].tolist()
+        completions, n_completion = [], 0
+        for ids in generated:
+            end = next((k for k, tok in enumerate(ids) if tok in self.eos_ids), len(ids))
+            n_completion += min(end + 1, len(ids))  # the end-of-turn token was generated too
+            text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+            completions.append(truncate_at_stop(text, params.stop))
+        return completions, int(enc["attention_mask"].sum()), n_completion
+
+    def loglikelihood(self, requests: list[tuple[Messages, str]]) -> list[float]:
+        """Sum of log p(continuation tokens | rendered prompt), nats; the continuation is tokenized on its own
+        after the assistant turn start (which ends in a newline, so no token straddles the boundary)."""
+        out: list[float] = []
+        for start in range(0, len(requests), self.batch_size):
+            chunk = requests[start:start + self.batch_size]
+            with Timer() as t:
+                prompt_ids = [self.tokenizer(self.render(m), add_special_tokens=False).input_ids for m, _ in chunk]
+                cont_ids = [self.tokenizer(c, add_special_tokens=False).input_ids for _, c in chunk]
+                seqs = [p + c for p, c in zip(prompt_ids, cont_ids)]
+                width, keep = max(map(len, seqs)), max(map(len, cont_ids)) + 1
+                pad = self.tokenizer.pad_token_id
+                ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.device)
+                mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.device)
+                logp = self._forward_last(ids, mask, keep)  # position k predicts token at k+1
+                for row, c in enumerate(cont_ids):
+                    if not c:
+                        out.append(0.0)
+                        continue
+                    # continuation tokens are the last len(c) tokens; their predictors sit just before them
+                    pred = logp[row, keep - 1 - len(c):keep - 1]
+                    target = torch.tensor(c, device=self.device).unsqueeze(-1)
+                    out.append(float(pred.gather(-1, target).sum()))
+            self.usage.record(calls=len(chunk), prompt_tokens=int(mask.sum()), seconds=t.seconds)
+        return out
+
+    def option_token_ids(self, options: list[str]) -> list[int]:
+        """The first token of each option; two options sharing it could not be told apart."""
+        ids = []
+        for opt in options:
+            toks = self.tokenizer(opt, add_special_tokens=False).input_ids
+            if not toks:
+                raise DataError("an answer option is empty", field="options")
+            ids.append(toks[0])
+        if len(set(ids)) != len(ids):
+            raise DataError(f"answer options {options} share a first token; make them start differently",
+                            field="options")
+        return ids
+
+    def score_options(self, prompts: list[Messages], options: list[str]) -> list[dict[str, float]]:
+        """Next-token distribution over the options' first tokens after the assistant turn start, renormalised."""
+        option_ids = torch.tensor(self.option_token_ids(options), device=self.device)
+        out: list[dict[str, float]] = []
+        for start in range(0, len(prompts), self.batch_size):
+            chunk = prompts[start:start + self.batch_size]
+            with Timer() as t:
+                enc = self._encode([self.render(m) for m in chunk])
+                logp = self._forward_last(enc["input_ids"], enc["attention_mask"], 1)[:, -1]
+                probs = torch.softmax(logp[:, option_ids], dim=-1).tolist()
+            out.extend(dict(zip(options, p)) for p in probs)
+            self.usage.record(calls=len(chunk), prompt_tokens=int(enc["attention_mask"].sum()), seconds=t.seconds)
+        return out
