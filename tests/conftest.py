@@ -29,3 +29,33 @@ def _isolated_home(tmp_path_factory):
         # converted models are expensive to make and not test state: keep them in the user's cache
         os.environ.setdefault("RECONBENCH_MODELS", str(Path.home() / ".cache" / "reconbench" / "models"))
     yield
+
+
+@pytest.fixture(scope="session")
+def build_pack_once(raw_dir, _isolated_home):
+    """``build_pack_once(pack) -> data dir``: build a pack from the real raw corpora into the session's
+    RECONBENCH_DATA the first time it is asked for (it must reproduce the committed lock), then reuse it."""
+    from benchmark import packs
+
+    built: set[str] = set()
+
+    def build(pack: str) -> Path:
+        if pack not in built:
+            if not packs.lock_path(pack).exists():
+                pytest.fail(f"pack {pack!r} has no committed lock: run `reconbench packs build {pack}` and commit it")
+            packs.build_pack(pack, raw_dir)
+            built.add(pack)
+        return paths.data_dir()
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def built_packs(build_pack_once) -> Path:
+    """Every pack with a spec, built once per session; returns the data dir (``benchmark.packs.load_split`` reads
+    it by default)."""
+    from benchmark import packs
+
+    for pack in packs.pack_names():
+        build_pack_once(pack)
+    return paths.data_dir()
