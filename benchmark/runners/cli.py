@@ -1,0 +1,131 @@
+"""``reconbench submit`` (run a submission on a pack's user splits, validate, record, evaluate) and
+``reconbench images`` (build the local base image, the wheelhouse and the project image, all offline)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from .. import paths
+from ..errors import ReconBenchError
+from ._contract import load_submission
+from ._run import RUNNERS, run_split
+from .validate import LeakCheck
+
+BASE_IMAGE = "reconbench-base:bookworm"
+WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--pack", required=True, help="domain pack whose user splits the submission runs on")
+@click.option("--user", "users", multiple=True, help="user split(s) to run (repeatable); default: all of the pack's")
+@click.option("--runner", type=click.Choice(sorted(RUNNERS)), default="docker", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="only the first N training records (a small slice)")
+@click.option("--models-dir", type=click.Path(path_type=Path), help="weights mounted read-only [default: models dir]")
+@click.option("--lm-socket", type=click.Path(path_type=Path), help="Unix socket of an OpenAI-compatible endpoint")
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", help="extra image build argument")
+@click.option("--leak-max-fraction", type=click.FloatRange(0, 1), default=LeakCheck.max_fraction, show_default=True,
+              help="fail the run when more than this share of traces copy the real action")
+@click.option("--no-evaluate", is_flag=True, help="only run and validate; do not call the evaluation stage")
+def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate):
+    """Validate and run the submission at PATH on the user splits of PACK, validate its traces and record the
+    outcome (with logs) under the runs folder; then evaluate the traces that passed."""
+    from .. import packs  # lazily: loading packs is not needed for `images`
+
+    sub = load_submission(path)
+    args = dict(_parse_build_arg(a) for a in build_args)
+    check = LeakCheck(max_fraction=leak_max_fraction)
+    rows, ok_runs = [], []
+    for user in users or packs.users(pack):
+        records = packs.load_split(pack, user, "train")[:limit]
+        outcome, run_dir = run_split(sub, pack, user, records, runner=runner,
+                                     models_dir=models_dir or paths.models_dir(), lm_socket=lm_socket,
+                                     build_args=args, check=check)
+        failure = outcome["failure"] or {}
+        rows.append([pack, user, outcome["status"], failure.get("kind", ""), failure.get("blame", ""),
+                     (outcome["validation"] or {}).get("n_traces", 0), len(records),
+                     (outcome["process"] or {}).get("duration_s", ""), run_dir])
+        if failure:
+            click.echo(f"{pack}/{user}: {failure['kind']} ({failure['blame']}): {failure['message']}", err=True)
+        else:
+            ok_runs.append((user, run_dir))
+    click.echo(tabulate(rows, headers=["pack", "user", "status", "failure", "blame", "traces", "records", "seconds",
+                                       "run"]))
+    if ok_runs and not no_evaluate:
+        _evaluate(sub, pack, ok_runs)
+    if len(ok_runs) < len(rows):
+        raise SystemExit(1)
+
+
+def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]]) -> None:
+    """Hand the validated traces to the evaluation stage (benchmark.evaluate), when it is installed."""
+    try:
+        evaluate = importlib.import_module("benchmark.evaluate")
+    except ModuleNotFoundError:
+        click.echo("evaluation stage not available: traces recorded, not evaluated", err=True)
+        return
+    fn = getattr(evaluate, "evaluate_traces", None)
+    if fn is None:
+        click.echo("benchmark.evaluate has no evaluate_traces(): traces recorded, not evaluated", err=True)
+        return
+    for user, run_dir in ok_runs:
+        fn(pack=pack, user=user, method=sub.name, traces_path=run_dir / "traces.jsonl")
+
+
+def _parse_build_arg(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"{text!r} is not KEY=VALUE", param_hint="--build-arg")
+    return key, value
+
+
+@click.group()
+def images():
+    """Build the images submissions run in, offline: the Debian base, the wheelhouse and the project image."""
+
+
+def _script(name: str, *args: str) -> None:
+    proc = subprocess.run(["bash", str(paths.REPO_ROOT / "scripts" / name), *args])
+    if proc.returncode != 0:
+        raise ReconBenchError(f"scripts/{name} failed (exit {proc.returncode})")
+
+
+@images.command("build-base")
+@click.option("--image", default=BASE_IMAGE, show_default=True)
+@click.option("--force", is_flag=True, help="rebuild even if the image exists")
+def build_base(image, force):
+    """Debootstrap Debian bookworm (minbase + python3) and import it as IMAGE (needs root and a Debian mirror)."""
+    env = {**os.environ, **({"RECONBENCH_FORCE": "1"} if force else {})}
+    proc = subprocess.run(["bash", str(paths.REPO_ROOT / "scripts" / "build-base-image.sh"), image], env=env)
+    if proc.returncode != 0:
+        raise ReconBenchError(f"scripts/build-base-image.sh failed (exit {proc.returncode})")
+
+
+@images.command("wheelhouse")
+@click.option("--dir", "wheel_dir", type=click.Path(path_type=Path), default=paths.REPO_ROOT / "wheels",
+              show_default=True)
+@click.option("--image", default=WHEELHOUSE_IMAGE, show_default=True)
+def wheelhouse(wheel_dir, image):
+    """Collect every wheel the project image needs (scripts/wheelhouse.sh) and load them as IMAGE for the build."""
+    from .images import build_wheelhouse_image
+
+    _script("wheelhouse.sh", str(wheel_dir))
+    build_wheelhouse_image(wheel_dir, image)
+    click.echo(image)
+
+
+@images.command("build")
+@click.option("--tag", default=None, help="default reconbench:<version>")
+@click.option("--base-image", default=BASE_IMAGE, show_default=True)
+@click.option("--wheelhouse-image", default=WHEELHOUSE_IMAGE, show_default=True)
+def build(tag, base_image, wheelhouse_image):
+    """Build the project image (harness + reference methods) from the Dockerfile, with no network."""
+    from .images import build_project_image
+
+    click.echo(build_project_image(tag=tag, base_image=base_image, wheelhouse_image=wheelhouse_image))
