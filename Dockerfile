@@ -1,7 +1,7 @@
 # The RECON-Bench image: the harness and the four reference methods (submissions/{backward,recon_select,
 # recon_grpo,e2e_grpo} run `python -m benchmark.synthesize --method <m>` in it).
 #
-# Builds with no network: Python packages come from a wheelhouse image (`reconbench images wheelhouse`, built from
+# Builds with no network: Python packages come from a wheelhouse image (`reconbench images wheelhouse`, made from
 # scripts/wheelhouse.sh) and are installed with --no-index into a venv. Model weights are NOT baked in: the harness
 # mounts them read-only at run time ($RECONBENCH_MODELS).
 #
@@ -13,19 +13,24 @@ ARG WHEELHOUSE_IMAGE=reconbench-wheelhouse:latest
 
 FROM ${WHEELHOUSE_IMAGE} AS wheelhouse
 
-FROM ${BASE_IMAGE} AS build
+# the dependencies alone: this layer only changes with pyproject.toml's dependency list
+FROM ${BASE_IMAGE} AS deps
 COPY --from=wheelhouse /wheels /wheels
-COPY pyproject.toml README.md /src/
-COPY benchmark /src/benchmark
-RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels torch==2.13.0 \
- && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels /src \
+COPY pyproject.toml /src/
+RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+ && python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels torch==2.13.0 "setuptools>=68" wheel \
+ && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels -r /tmp/requirements.txt \
  && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
-# the final image holds the venv, not the wheelhouse
+# the final image holds the venv, not the wheelhouse; a code change rebuilds only the last layers
 FROM ${BASE_IMAGE}
-COPY --from=build /opt/venv /opt/venv
-RUN useradd --uid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin reconbench
+COPY --from=deps /opt/venv /opt/venv
+COPY pyproject.toml README.md /src/
+COPY benchmark /src/benchmark
+RUN /opt/venv/bin/pip install --no-cache-dir --no-index --no-deps --no-build-isolation /src \
+ && rm -rf /src /opt/venv/lib/python3*/site-packages/benchmark/__pycache__ \
+ && useradd --uid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin reconbench
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
