@@ -229,7 +229,8 @@ def make_examples(spec: dict, raw: Path, *, spec_file: object = None) -> tuple[d
         if not any(seen[s] for s in u["speakers"]):
             common = ", ".join(repr(s) for s, _ in seen.most_common(5))
             raise DataError(f"user {u['id']!r}: none of the speakers {u['speakers']} occur in the raw files "
-                            f"(most frequent speakers: {common or 'none'})", file=spec_file, field=f"users/{i}/speakers")
+                            f"(most frequent speakers: {common or 'none'})", file=spec_file,
+                            field=f"users/{i}/speakers")
     return examples, skipped
 
 
@@ -256,8 +257,8 @@ def split(spec: dict, examples: dict[str, list], *, spec_file: object = None) ->
         n_test, n_dev = sizes["test"], sizes["dev"]
         if len(ordered) <= n_test + n_dev:
             raise DataError(f"user {user!r} has {len(ordered)} examples, not more than test + dev = "
-                            f"{n_test + n_dev}: nothing would be left to train on", file=spec_file or spec_path(spec["pack"]),
-                            field="split")
+                            f"{n_test + n_dev}: nothing would be left to train on",
+                            file=spec_file or spec_path(spec["pack"]), field="split")
         rest, test = ordered[: len(ordered) - n_test], ordered[len(ordered) - n_test:]
         rest, dev = rest[: len(rest) - n_dev], rest[len(rest) - n_dev:]
         out[user] = {"train": rest[-sizes["train_max"]:], "dev": dev, "test": test}
@@ -391,7 +392,8 @@ def verify_pack(pack: str, data_dir: Path | str | None = None) -> dict:
             problems.append(f"{path}: missing")
         elif (got := sha256_file(path)) != entry["sha256"]:
             problems.append(f"{path}: changed (sha256 {got[:12]}…, lock {entry['sha256'][:12]}…)")
-    problems += [f"{folder / p}: extra file not in the lock" for p in sorted(present - {f['path'] for f in lock['files']})]
+    extra = present - {f["path"] for f in lock["files"]}
+    problems += [f"{folder / p}: extra file not in the lock" for p in sorted(extra)]
     if problems:
         raise PackIntegrityError(f"pack {pack!r} does not match its lock {lock_path(pack)}: {'; '.join(problems)}. "
                                  f"Rebuild it with `reconbench packs build {pack}`")
