@@ -30,15 +30,20 @@ _TYPED_QUOTE = re.compile(r"(?:\A|\n)[ \t]*Originally Posted by\b.*?(?=\n[ \t]*\
 MIN_QUOTED_LINE = 20  # a line this long found verbatim in an ancestor is a quote, not a coincidence
 
 
-def own_words(text: str, ancestors: list[str]) -> str:
+def flat(text: str) -> str:
+    """Text with every run of whitespace made one space (how quotes are compared)."""
+    return " ".join(text.split())
+
+
+def own_words(text: str, quoted: list[str]) -> str:
     """The post's own words, whitespace tidied: quote boxes, typed ``Originally Posted by`` quotes and lines
-    copied verbatim from an ancestor post (quotes whose box markup the scrape lost) are removed."""
+    copied verbatim from one of the ``quoted`` texts (its ancestors, ``flat``-ened; quotes whose box markup the
+    scrape lost) are removed."""
     text = _QUOTE_BOX.sub("\n\n", text)
     text = _TYPED_QUOTE.sub("\n\n", text)
-    quoted = [" ".join(a.split()) for a in ancestors]
     lines = []
     for line in text.split("\n"):
-        words = " ".join(line.split())
+        words = flat(line)
         probe = words.removesuffix("...").strip()  # quotes cut short end in "..."
         if len(probe) >= MIN_QUOTED_LINE and any(probe in q for q in quoted):
             words = ""
@@ -86,6 +91,9 @@ def _utc(ts: float) -> str:
 def thread_dialogues(path: Path, rel: str, users: set[str]) -> Iterator[Dialogue]:
     """One dialogue per post by an author in ``users``, in thread order."""
     posts = read_thread(path)
+    thread = Path(rel).name.split(".")[0]
+    cleaned: dict[int, str] = {}  # post id -> its own words
+    flats: dict[int, str] = {}  # post id -> its flat text
     by_id = {p[0]: p for p in posts}
     if len(by_id) != len(posts):
         raise DataError("duplicate post ids", file=path, field="post_id")
@@ -104,14 +112,18 @@ def thread_dialogues(path: Path, rel: str, users: set[str]) -> Iterator[Dialogue
             chain.append(by_id[parent])
             parent = by_id[parent][5]
         chain.reverse()  # oldest first
-        texts = [p[3] for p in chain]
-        turns = [Turn(speaker=p[2], text=t, ref=str(p[0]), candidate=False)
-                 for i, p in enumerate(chain) if (t := own_words(p[3], texts[:i]))]
+        texts = [flats.setdefault(p[0], flat(p[3])) for p in chain]
+        for i, p in enumerate(chain):  # reply chains run 200 posts deep: clean each ancestor once per thread
+            if p[0] not in cleaned:
+                cleaned[p[0]] = own_words(p[3], texts[:i])
+        turns = [Turn(speaker=p[2], text=cleaned[p[0]], ref=str(p[0]), candidate=False)
+                 for p in chain if cleaned[p[0]]]
         own = own_words(post[3], texts)
         if not own:  # a post that only quotes has no words of the user's own
             continue
         turns.append(Turn(speaker=post[2], text=own, ref=str(post[0])))
-        yield Dialogue(file=rel, key=str(post[0]), timestamp=_utc(post[7]), turns=tuple(turns))
+        # key: the thread; the post id (the action turn's ref) makes the record id unique
+        yield Dialogue(file=rel, key=thread, timestamp=_utc(post[7]), turns=tuple(turns))
 
 
 @builder("forum")
