@@ -1,0 +1,54 @@
+"""Reference traces and evaluations on a small slice of one user split: what the demo and the transfer grid run.
+
+Traces are written by ``benchmark.synthesize`` into ``<runs>/slices/<pack>/<user>/train<N>/<synthesizer>/<method>/``
+and reused when complete (every LM call is cached as well), so the transfer grid writes each synthesizer's traces
+once for all action models, and a rerun repeats nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from .. import paths
+from ..packs import load_split
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
+
+
+def slice_config(config: str | dict = "cpu", synthesizer: str | None = None, backend: str | None = None) -> dict:
+    """A synthesis config (``benchmark.synthesize`` configs) with the synthesizer model replaced when given."""
+    from ..synthesize import load_config
+
+    config = copy.deepcopy(config if isinstance(config, dict) else load_config(config))
+    if synthesizer is not None:
+        config["models"]["synthesizer"] = {"name": synthesizer,
+                                           "backend": backend or config["models"]["synthesizer"]["backend"]}
+    return config
+
+
+def synthesize_slice(method: str, pack: str, user: str, train_limit: int | None, config: dict) -> Path:
+    """Traces of ``method`` for the first ``train_limit`` training records; returns the traces.jsonl path."""
+    from ..runners import prepare_input
+    from ..synthesize import synthesize
+
+    records = load_split(pack, user, "train")[:train_limit]
+    base = (paths.runs_dir() / "slices" / pack / user / f"train{train_limit or 'all'}" /
+            _slug(config["models"]["synthesizer"]["name"]))
+    prepare_input(base / "input", pack=pack, user=user, records=records)
+    out = base / method
+    synthesize(method, base / "input", out, config=config)
+    return out / "traces.jsonl"
+
+
+def evaluate_slice(method: str, method_traces: Path, baseline_traces: Path, pack: str, user: str, *,
+                   train_limit: int | None, limit: int | None, action_model: str, judge: str, judge_mode: str,
+                   backend: str, out: Path | None = None) -> dict:
+    """``benchmark.evaluate.evaluate`` of the method's traces against backward's on the same slice."""
+    from ..evaluate import evaluate
+
+    return evaluate(method_traces, baseline_traces, pack, user, method_name=method, baseline_name="backward",
+                    action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend,
+                    train_limit=train_limit, limit=limit, out=out)

@@ -1,0 +1,334 @@
+"""The static board: ``leaderboard/index.html`` (one self-contained page: inline CSS, JS and SVG, no server, no
+external URL) and ``leaderboard/LEADERBOARD.md`` (the table the README shows), plus ``leaderboard/scores.json`` (the
+same numbers for programs). Every byte is a function of the result files, the transfer matrices and the control
+reports: no build time, no absolute paths, so rebuilding from the same inputs gives identical files.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from tabulate import tabulate
+
+from ..errors import DataError
+from ..io import atomic_write_text, read_json, write_json
+from .plot import win_rate_plot
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:78rem;padding:0 1rem;
+color:#1d1d1f;line-height:1.4}
+h1{margin-bottom:.2rem}.sub{color:#555;margin-top:0}
+h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.9rem}
+th,td{padding:.3rem .55rem;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:middle}
+th{background:#f4f5f7;cursor:pointer;user-select:none;white-space:nowrap}
+th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.best td{background:#eaf6ee}tr.tied td{background:#eef3fb}
+.badge{font-size:.75rem;padding:.05rem .35rem;border-radius:.3rem;margin-left:.3rem;white-space:nowrap}
+.badge.best{background:#1b6e3a;color:#fff}.badge.tied{background:#2f5d9e;color:#fff}
+.ci{color:#555;font-size:.8rem;white-space:nowrap}
+code,.fp{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
+.views button{font:inherit;padding:.25rem .8rem;border:1px solid #bbb;background:#fff;border-radius:.3rem;
+cursor:pointer;margin-right:.3rem}
+.views button.on{background:#2f5d9e;color:#fff;border-color:#2f5d9e}
+.view{display:block}.js .view{display:none}.js .view.on{display:block}
+.plot svg{max-width:100%;height:auto}
+.empty{color:#777;font-style:italic}
+.note{color:#555;font-size:.85rem}
+"""
+
+# Sorting by a cell's data-sort (numbers numerically, text as text) and switching views; nothing else.
+_JS = """
+document.documentElement.classList.add('js');
+function sortBy(th){const table=th.closest('table'),tbody=table.tBodies[0],i=[...th.parentNode.children].indexOf(th);
+const asc=!th.classList.contains('sorted-asc');table.querySelectorAll('th').forEach(h=>h.classList.remove('sorted-asc','sorted-desc'));
+th.classList.add(asc?'sorted-asc':'sorted-desc');
+const key=r=>{const c=r.children[i];const v=c.dataset.sort!==undefined?c.dataset.sort:c.textContent.trim();
+const n=parseFloat(v);return v!==''&&!isNaN(n)&&isFinite(v)?n:v;};
+const rows=[...tbody.rows].sort((a,b)=>{const x=key(a),y=key(b);
+if(typeof x==='number'&&typeof y==='number')return asc?x-y:y-x;return asc?String(x).localeCompare(String(y)):String(y).localeCompare(String(x));});
+rows.forEach(r=>tbody.appendChild(r));}
+document.querySelectorAll('table.sortable th').forEach(th=>th.addEventListener('click',()=>sortBy(th)));
+document.querySelectorAll('.views').forEach(bar=>{const group=bar.parentNode;
+bar.querySelectorAll('button').forEach(b=>b.addEventListener('click',()=>{
+bar.querySelectorAll('button').forEach(x=>x.classList.toggle('on',x===b));
+group.querySelectorAll(':scope > .view').forEach(v=>v.classList.toggle('on',v.dataset.view===b.dataset.view));}));});
+"""
+
+VIEWS = (("overall", "Overall"), ("domain", "By domain"), ("user", "By user"))
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _short(fp: str) -> str:
+    return fp[:12]
+
+
+def ci_bar(est: dict) -> str:
+    """A small inline SVG: the 0..1 axis, 50% marked, the CI as a bar and the estimate as a dot."""
+    w, h = 110, 14
+    parts = [f'<svg class="cibar" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">',
+             f'<line x1="0" y1="{h / 2}" x2="{w}" y2="{h / 2}" stroke="#ddd"/>',
+             f'<line x1="{w / 2}" y1="1" x2="{w / 2}" y2="{h - 1}" stroke="#c66" stroke-dasharray="2,2"/>']
+    if est["ci_low"] is not None:
+        x0, x1 = est["ci_low"] * w, est["ci_high"] * w
+        parts.append(f'<rect x="{x0:.2f}" y="4" width="{max(x1 - x0, 1):.2f}" height="6" fill="#9bb5dc"/>')
+    if est["estimate"] is not None:
+        parts.append(f'<circle cx="{est["estimate"] * w:.2f}" cy="{h / 2}" r="3" fill="#1d3f73"/>')
+    return "".join(parts) + "</svg>"
+
+
+def _rate_cell(stat: dict | None, bar: bool = True) -> str:
+    if stat is None:
+        return '<td class="num" data-sort="-1">–</td>'
+    est = stat["win_rate"]
+    sort = -1 if est["estimate"] is None else est["estimate"]
+    ci = "" if est["ci_low"] is None else f'<br><span class="ci">[{_pct(est["ci_low"])}, {_pct(est["ci_high"])}]</span>'
+    title = f'n={stat["n"]} wins={stat["wins"]} losses={stat["losses"]} ties={stat["ties"]} invalid={stat["invalid"]}'
+    return (f'<td class="num" data-sort="{sort}" title="{title}">{_pct(est["estimate"])}{ci}'
+            f'{"<br>" + ci_bar(est) if bar else ""}</td>')
+
+
+def _method_cell(row: dict) -> str:
+    badge = ('<span class="badge best">best</span>' if row["best"] else
+             '<span class="badge tied">tied with best</span>' if row["tied_with_best"] else "")
+    return f'<td data-sort="{_e(row["method"])}"><strong>{_e(row["method"])}</strong>{badge}</td>'
+
+
+def _row_class(row: dict) -> str:
+    return "best" if row["best"] else "tied" if row["tied_with_best"] else ""
+
+
+def _table(headers: list[str], body: list[str], cls: str = "sortable") -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _overall_table(rows: list[dict], dims: list[str]) -> str:
+    body = []
+    for r in rows:
+        o = r["dimensions"]["overall"]
+        cells = [f'<td class="num" data-sort="{r["rank"] if r["rank"] is not None else 999}">'
+                 f'{r["rank"] if r["rank"] is not None else "–"}</td>', _method_cell(r)]
+        cells += [_rate_cell(r["dimensions"][d], bar=(d == "overall")) for d in dims]
+        cells += [f'<td class="num">{o["n"]}</td>', f'<td class="num">{o["ties"]}</td>',
+                  f'<td class="num">{o["invalid"]}</td>', f'<td class="num" data-sort="{len(r["users"])}" '
+                  f'title="{_e(", ".join(r["users"]))}">{len(r["users"])}</td>']
+        body.append(f'<tr class="{_row_class(r)}">{"".join(cells)}</tr>')
+    body.append('<tr class="baseline"><td class="num" data-sort="999">–</td><td data-sort="backward"><strong>'
+                'backward</strong> (baseline)</td>' + '<td class="num" data-sort="0.5">50% by definition</td>' *
+                len(dims) + '<td></td>' * 4 + '</tr>')
+    return _table(["Rank", "Method"] + [f"Win rate: {d}" for d in dims] + ["Judged pairs", "Ties", "Invalid",
+                                                                              "Users"], body)
+
+
+def _pivot_table(rows: list[dict], key: str, label: str) -> str:
+    columns = sorted({c for r in rows for c in r[key]})
+    body = []
+    for r in rows:
+        cells = [_method_cell(r)] + [_rate_cell(r[key].get(c, {}).get("overall")) for c in columns]
+        body.append(f'<tr class="{_row_class(r)}">{"".join(cells)}</tr>')
+    return (_table(["Method"] + columns, body) +
+            f'<p class="note">Overall win rate per {label}; hover a cell for judged pairs, ties and invalid '
+            f'verdicts.</p>')
+
+
+def _group_section(index: int, rows: list[dict], dims: list[str]) -> str:
+    am, judge = rows[0]["action_model"], rows[0]["judge"]
+    buttons = "".join(f'<button data-view="{v}" class="{"on" if v == "overall" else ""}">{_e(t)}</button>'
+                      for v, t in VIEWS)
+    views = {"overall": _overall_table(rows, dims), "domain": _pivot_table(rows, "by_domain", "domain"),
+             "user": _pivot_table(rows, "by_user", "user (pack/user)")}
+    body = "".join(f'<div class="view{" on" if v == "overall" else ""}" data-view="{v}">{views[v]}</div>'
+                   for v, _ in VIEWS)
+    return (f'<section class="group" id="group-{index}"><h2>Action model {_e(am["name"])} · judge '
+            f'{_e(judge["name"])} ({_e(judge.get("mode", ""))})</h2>'
+            f'<p class="note">action model <span class="fp">{_e(am["fingerprint"])}</span>'
+            f'{" (" + _e(am["backend"]) + ")" if "backend" in am else ""}<br>judge '
+            f'<span class="fp">{_e(judge["fingerprint"])}</span></p>'
+            f'<div class="views">{buttons}</div>{body}</section>')
+
+
+def _plot_rows(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        wr = r["dimensions"]["overall"]["win_rate"]
+        out.append({"label": f'{r["method"]} · {r["action_model"]["name"]} · judge {r["judge"]["name"]}',
+                    "estimate": wr["estimate"], "ci_low": wr["ci_low"], "ci_high": wr["ci_high"], "best": r["best"],
+                    "tied": r["tied_with_best"]})
+    return out
+
+
+def _transfer_section(transfers: list[dict]) -> str:
+    if not transfers:
+        return ""
+    parts = ['<section id="transfer"><h2>Cross-model transfer</h2><p class="note">Traces written by the '
+             'synthesizer model (rows) are shown to the action model (columns). Each cell: the method\'s win rate '
+             'against Backward Synthesis written by the same synthesizer model, same judge.</p>']
+    for t in transfers:
+        actions = [m["name"] for m in t["action_models"]]
+        cells = {(c["method"], c["synthesizer"], c["action_model"]): c for c in t["cells"]}
+        for method in t["methods"]:
+            body = []
+            for s in t["synthesizer_models"]:
+                tds = [f'<td data-sort="{_e(s["name"])}">{_e(s["name"])}</td>']
+                for a in actions:
+                    c = cells.get((method, s["name"], a))
+                    tds.append(_rate_cell(c) if c else '<td class="num" data-sort="-1">–</td>')
+                body.append(f"<tr>{''.join(tds)}</tr>")
+            parts.append(f'<h3>{_e(method)} on {_e(", ".join(t["users"]))} · judge {_e(t["judge"]["name"])} '
+                         f'<span class="fp">{_e(_short(t["judge"]["fingerprint"]))}</span></h3>')
+            parts.append(_table(["synthesizer \\ action model"] + actions, body))
+        parts.append(f'<p class="note">{_e(t["name"])}: train slice {t["slice"]["train_limit"]}, test slice '
+                     f'{t["slice"]["test_limit"]} per user; digest <span class="fp">{_e(_short(t["digest"]))}'
+                     f'</span></p>')
+    return "".join(parts) + "</section>"
+
+
+def _controls_section(controls: list[dict]) -> str:
+    if not controls:
+        return ""
+    body = [f'<tr><td>{_e(c["judge"])}</td><td class="fp">{_e(_short(c["fingerprint"]))}</td>'
+            f'<td><a href="{_e(c["href"])}">{_e(c["href"])}</a></td><td>{_e(c["created_at"])}</td></tr>'
+            for c in controls]
+    return ('<section id="controls"><h2>Validity controls</h2><p class="note">The latest control report for each '
+            'judge: does the judge prefer the real action, ignore position and length?</p>' +
+            _table(["Judge", "Fingerprint", "Report", "Created"], body) + "</section>")
+
+
+def _provenance_section(rows: list[dict]) -> str:
+    body = []
+    for r in rows:
+        for res in r["results"]:
+            body.append(f'<tr><td>{_e(r["method"])}</td><td>{_e(res["pack"])}/{_e(res["user"])}</td>'
+                        f'<td class="num">{res["n_evaluated"]}/{res["n_total"]}</td>'
+                        f'<td>{_e(r["action_model"]["name"])}</td><td>{_e(r["judge"]["name"])}</td>'
+                        f'<td class="fp">{_e(_short(res["digest"]))}</td><td>{_e(res["created_at"])}</td>'
+                        f'<td><code>{_e(res["file"])}</code></td></tr>')
+    return ('<section id="results"><h2>Result files</h2>' +
+            _table(["Method", "Pack/user", "Test examples", "Action model", "Judge", "Digest", "Created", "File"],
+                   body) + "</section>")
+
+
+def render_html(scores: dict, transfers: list[dict], controls: list[dict]) -> str:
+    """The page, as text."""
+    rows, dims = scores["rows"], scores["dimensions"]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["judge"]["fingerprint"], r["judge"].get("mode"), r["action_model"]["fingerprint"]),
+                          []).append(r)
+    sections = "".join(_group_section(i, g, dims) for i, g in enumerate(groups.values(), 1))
+    described = "; ".join(f'{p["label"]}: {_pct(p["estimate"])}' for p in _plot_rows(rows))
+    plot = (f'<section id="plot"><h2>Win rates</h2><div class="plot" role="img" data-rows="{len(rows)}" '
+            f'aria-label="{_e(described)}">{win_rate_plot(_plot_rows(rows))}</div></section>') if rows else ""
+    empty = "" if rows else '<p class="empty">No results yet: add one with <code>reconbench leaderboard add</code>.</p>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>RECON-Bench leaderboard</title><style>{_CSS}</style></head>
+<body><h1>RECON-Bench leaderboard</h1>
+<p class="sub">Reasoning synthesis for user modeling: how much do a method's traces help a frozen action model
+predict a person's unseen next turns? Each number is the method's <strong>win rate against Backward Synthesis</strong>
+(ties excluded; Backward Synthesis itself is 50% by definition) with a 95% confidence interval from a paired bootstrap
+that resamples users, then examples (seed {scores["bootstrap"]["seed"]}, {scores["bootstrap"]["samples"]} samples).
+<span class="badge best">best</span> highest win rate in its group;
+<span class="badge tied">tied with best</span> its CI reaches the best one's lower bound.</p>
+{empty}{sections}{plot}{_transfer_section(transfers)}{_controls_section(controls)}
+{_provenance_section(rows) if rows else ""}
+<script>{_JS}</script></body></html>
+"""
+
+
+def render_markdown(scores: dict, transfers: list[dict]) -> str:
+    """The README's table: one line per (method, action model, judge)."""
+    def rate(stat: dict) -> str:
+        e = stat["win_rate"]
+        if e["estimate"] is None:
+            return "–"
+        ci = "" if e["ci_low"] is None else f" [{_pct(e['ci_low'])}, {_pct(e['ci_high'])}]"
+        return _pct(e["estimate"]) + ci
+
+    lines = ["# RECON-Bench leaderboard", "",
+             "Win rate against Backward Synthesis (ties excluded) with 95% bootstrap CIs (users, then examples). "
+             "`*` best in its (action model, judge) group, `~` statistically tied with it. "
+             "Regenerated by `reconbench leaderboard build`; the full board is `leaderboard/index.html`.", ""]
+    if not scores["rows"]:
+        lines.append("No results yet.")
+    else:
+        table = []
+        for r in scores["rows"]:
+            o = r["dimensions"]["overall"]
+            mark = "*" if r["best"] else "~" if r["tied_with_best"] else ""
+            table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}",
+                          r["action_model"]["name"], r["judge"]["name"]] +
+                         [rate(r["dimensions"][d]) for d in scores["dimensions"]] +
+                         [o["n"], o["ties"], len(r["users"])])
+        lines.append(tabulate(table, headers=["rank", "method", "action model", "judge"] +
+                              [f"win rate: {d}" for d in scores["dimensions"]] + ["judged pairs", "ties", "users"],
+                              tablefmt="github"))
+    for t in transfers:
+        for method in t["methods"]:
+            cells = {(c["synthesizer"], c["action_model"]): c for c in t["cells"] if c["method"] == method}
+            actions = [m["name"] for m in t["action_models"]]
+            table = [[s["name"]] + [rate(cells[(s["name"], a)]) if (s["name"], a) in cells else "–" for a in actions]
+                     for s in t["synthesizer_models"]]
+            lines += ["", f"## Transfer: {method} ({t['name']}, judge {t['judge']['name']})", "",
+                      tabulate(table, headers=["synthesizer \\ action model"] + actions, tablefmt="github")]
+    return "\n".join(lines) + "\n"
+
+
+def load_transfers(board_dir: Path) -> list[dict]:
+    """Transfer matrices under ``<board>/transfer/*.json``, validated, in name order."""
+    from ..schema import validate
+
+    out = []
+    for path in sorted((board_dir / "transfer").glob("*.json")):
+        doc = read_json(path)
+        validate("transfer", doc, file=path)
+        out.append(doc)
+    return out
+
+
+def load_controls(board_dir: Path) -> list[dict]:
+    """The latest control report per judge under ``<board>/controls/``.
+
+    A report is a JSON file with ``judge: {name, fingerprint}`` and ``created_at``; the link goes to an HTML or
+    Markdown file of the same stem beside it when there is one (the readable report), else to the JSON."""
+    latest: dict[str, dict] = {}
+    root = board_dir / "controls"
+    for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
+        try:
+            doc = read_json(path)
+        except DataError:  # the controls stage checks its own files; one the board cannot read is not linked
+            continue
+        judge = doc.get("judge") if isinstance(doc, dict) else None
+        if not isinstance(judge, dict) or "fingerprint" not in judge:
+            continue
+        page = next((p for p in (path.with_suffix(".html"), path.with_suffix(".md")) if p.exists()), path)
+        entry = {"judge": judge.get("name", ""), "fingerprint": judge["fingerprint"],
+                 "created_at": str(doc.get("created_at", "")), "href": page.relative_to(board_dir).as_posix()}
+        current = latest.get(judge["fingerprint"])
+        if current is None or (entry["created_at"], entry["href"]) > (current["created_at"], current["href"]):
+            latest[judge["fingerprint"]] = entry
+    return [latest[k] for k in sorted(latest, key=lambda k: (latest[k]["judge"], k))]
+
+
+def write_board(board_dir: Path, scores: dict) -> dict[str, Path]:
+    """Write index.html, LEADERBOARD.md and scores.json into ``board_dir``; returns their paths."""
+    transfers, controls = load_transfers(board_dir), load_controls(board_dir)
+    out = {"html": board_dir / "index.html", "markdown": board_dir / "LEADERBOARD.md",
+           "scores": board_dir / "scores.json"}
+    page = render_html(scores, transfers, controls)
+    md = render_markdown(scores, transfers)
+    # scores.json first and index.html last: a reader that finds the page finds the numbers behind it
+    write_json(out["scores"], scores)
+    atomic_write_text(out["markdown"], md)
+    atomic_write_text(out["html"], page)
+    return out

@@ -1,0 +1,110 @@
+"""The results store: ``leaderboard/results/<pack>/<user>/<file>.json``, one schema-valid result file per
+(submission, pack, user, action model, judge).
+
+``add`` checks everything before it writes anything: the file must match ``result.schema.json``, its ``digest``
+must match its content, its summary counts must match its per-example verdicts, its baseline must be Backward
+Synthesis (the board reports win rates against it), and no result for the same key may be in the store already.
+A refused file leaves the store, and so the board, exactly as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import paths
+from ..errors import DataError
+from ..evaluate import DIMENSIONS, digest, read_result
+from ..evaluate.stats import counts
+from ..io import write_json
+
+BASELINE = "backward"
+
+
+def results_dir(board_dir: Path | str | None = None) -> Path:
+    """The store inside ``board_dir`` (default: the repository's ``leaderboard/``)."""
+    return Path(board_dir if board_dir is not None else paths.LEADERBOARD_DIR) / "results"
+
+
+def result_key(doc: dict) -> tuple[str, str, str, str, str]:
+    """What makes a result unique on the board: (submission, pack, user, action model, judge) by fingerprint."""
+    return (doc["method"]["name"], doc["pack"]["name"], doc["user"], doc["action_model"]["fingerprint"],
+            doc["judge"]["fingerprint"])
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
+
+
+def store_path(doc: dict, root: Path) -> Path:
+    """``<root>/<pack>/<user>/<method>--<action model>-<fp>--<judge>-<fp>.json``: the name shows the key, the short
+    fingerprints keep two builds of a same-named model apart."""
+    am, judge = doc["action_model"], doc["judge"]
+    name = "--".join([_slug(doc["method"]["name"]), f"{_slug(am['name'])}-{am['fingerprint'][:12]}",
+                      f"{_slug(judge['name'])}-{judge['fingerprint'][:12]}"])
+    return root / doc["pack"]["name"] / doc["user"] / f"{name}.json"
+
+
+def check_result(doc: dict, file: object) -> None:
+    """The checks beyond the schema: digest, summary counts against the examples, and the baseline."""
+    if digest(doc) != doc["digest"]:
+        raise DataError("digest does not match the content: the file was edited after evaluation", file=file,
+                        field="digest")
+    if doc["baseline"]["name"] != BASELINE:
+        raise DataError(f"baseline is {doc['baseline']['name']!r}; the board compares against {BASELINE!r}",
+                        file=file, field="baseline/name")
+    for dim in DIMENSIONS:
+        seen = counts(ex["verdicts"][dim]["final"] for ex in doc["examples"])
+        stated = {k: doc["summary"]["dimensions"][dim][k] for k in seen}
+        if seen != stated:
+            raise DataError(f"summary counts {stated} differ from the example verdicts {seen}", file=file,
+                            field=f"summary/dimensions/{dim}")
+    ids = [ex["id"] for ex in doc["examples"]]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise DataError("duplicate example id", file=file, record=dup, field="examples/id")
+    prefix = f"{doc['pack']['name']}/{doc['user']}/"
+    foreign = [i for i in ids if not i.startswith(prefix)]
+    if foreign:
+        raise DataError(f"example id does not start with {prefix!r}", file=file, record=foreign[0],
+                        field="examples/id")
+
+
+def load_result(path: Path | str) -> dict:
+    """A result file, validated against the schema and ``check_result``."""
+    doc = read_result(path)
+    check_result(doc, path)
+    return doc
+
+
+def load_results(root: Path | str) -> list[tuple[Path, dict]]:
+    """Every result in the store, checked, in path order; two files with the same key are a DataError."""
+    root = Path(root)
+    out: list[tuple[Path, dict]] = []
+    seen: dict[tuple, Path] = {}
+    for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
+        doc = load_result(path)
+        key = result_key(doc)
+        if key in seen:
+            raise DataError(f"same (submission, pack, user, action model, judge) as {seen[key]}", file=path)
+        seen[key] = path
+        out.append((path, doc))
+    return out
+
+
+def add_result(path: Path | str, root: Path | str) -> Path:
+    """Check the result at ``path`` and copy it into the store at ``root``; returns where it was stored.
+
+    Refuses (DataError naming the file and field) a malformed file, or one whose key is in the store already,
+    before anything is written."""
+    doc = load_result(path)
+    root = Path(root)
+    key = result_key(doc)
+    for other, existing in load_results(root):
+        if result_key(existing) == key:
+            same = "the same result" if existing["digest"] == doc["digest"] else "a different result"
+            raise DataError(f"duplicate: {other} already holds {same} for submission {key[0]!r} on "
+                            f"{key[1]}/{key[2]} with this action model and judge; remove it first to replace it",
+                            file=path)
+    target = store_path(doc, root)
+    write_json(target, doc)
+    return target

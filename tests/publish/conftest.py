@@ -1,0 +1,100 @@
+"""Fixtures for the publishing stage: schema-valid result files built from verdicts we choose (pure aggregation
+logic), a board folder in the test's tmp dir, and headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmark.evaluate import DIMENSIONS, final_verdict, judge_health, summarize
+from benchmark.evaluate.result import finalize
+from benchmark.io import write_json
+
+FP = {"smollm2-135m": "a" * 64, "qwen2.5-coder-0.5b": "b" * 64}
+# the single-order choices that give each final verdict (method shown first, baseline shown first)
+ORDERS = {"method": ("A", "B"), "baseline": ("B", "A"), "tie": ("A", "A"), "invalid": (None, "A")}
+
+
+def make_result(method: str, pack: str, user: str, finals: list[str], *, domain: str | None = None,
+                action_model: str = "smollm2-135m", judge: str = "smollm2-135m", baseline: str = "backward",
+                dims: dict[str, list[str]] | None = None) -> dict:
+    """A schema-valid result whose example ``i`` has final verdict ``finals[i]`` (all dimensions, unless ``dims``
+    gives other finals for a dimension). The statistics come from benchmark.evaluate, as in a real run."""
+    examples = []
+    for i, final in enumerate(finals):
+        verdicts = {}
+        for d in DIMENSIONS:
+            f = (dims or {}).get(d, finals)[i]
+            m, b = ORDERS[f]
+            assert final_verdict(m, b) == f
+            verdicts[d] = {"method_first": m, "baseline_first": b, "final": f}
+        examples.append({"id": f"{pack}/{user}/d{i:03d}:t1", "method_chars": 100 + i, "baseline_chars": 120,
+                         "method_parse_ok": True, "baseline_parse_ok": True, "verdicts": verdicts})
+    side = lambda name: {"name": name, "traces_sha256": "c" * 64, "n_traces": 8, "reasoning": True}  # noqa: E731
+    gen = {"max_tokens": 64, "temperature": 0.0, "top_p": 1.0, "seed": 0}
+    doc = {
+        "method": side(method), "baseline": side(baseline),
+        "pack": {"name": pack, "train_sha256": "d" * 64, "test_sha256": "e" * 64},
+        "domain": domain or pack, "user": user,
+        "test": {"n_total": 150, "n_evaluated": len(finals), "limit": len(finals)},
+        "action_model": {"name": action_model, "fingerprint": FP[action_model], "backend": "transformers",
+                         "params": gen},
+        "judge": {"name": judge, "fingerprint": FP[judge], "backend": "transformers", "mode": "options"},
+        "prompts": {"judge_pairwise.v1": "f" * 64},
+        "retrieval": {"k": 4, "embedding_model": {"name": "all-minilm-l6-v2", "fingerprint": "0" * 64},
+                      "scope": "same-user-train"},
+        "seeds": {"generation": 0, "bootstrap": 0, "bootstrap_samples": 200},
+        "settings": {"prediction": {"prompt_limits": {"context_chars": 2000}, "stop": [], "max_tokens": 64},
+                     "judge": {"context_chars": 1500, "dimensions": list(DIMENSIONS)}},
+        "summary": summarize([ex | {"user": user} for ex in examples], seed=0, n_boot=200),
+        "judge_health": judge_health(examples),
+        "predictions": {"method": {"n": len(finals), "parse_failures": 0},
+                        "baseline": {"n": len(finals), "parse_failures": 0}},
+        "examples": examples,
+    }
+    return finalize(doc, {"created_at": "2026-01-02T03:04:05Z", "costs": {}})
+
+
+@pytest.fixture
+def write_result(tmp_path):
+    """``write_result(doc, name) -> path``: a result file outside the store, as `reconbench evaluate` leaves it."""
+    def write(doc: dict, name: str) -> Path:
+        path = tmp_path / "incoming" / name
+        write_json(path, doc)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def board(tmp_path) -> Path:
+    d = tmp_path / "leaderboard"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it when run as root)")
+    return exe
+
+
+def run_chromium(exe: str, tmp: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with a fresh profile and every background network feature off."""
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+    profile.mkdir()
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", *args, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+
+
+@pytest.fixture(name="make_result")
+def make_result_fixture():
+    """``make_result(method, pack, user, finals, ...)``: see the function of the same name."""
+    return make_result

@@ -1,0 +1,111 @@
+"""The results store refuses bad input before it changes anything: a malformed, tampered, foreign-baseline or
+duplicate result file gets a clear DataError naming the file (and field), and the board stays byte-identical."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from benchmark import publish
+from benchmark.errors import DataError
+from benchmark.paths import REPO_ROOT
+
+
+def snapshot(board):
+    return {p.relative_to(board).as_posix(): p.read_bytes() for p in sorted(board.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def seeded(board, write_result, make_result):
+    """A board holding one result (recon_select on debates/biden)."""
+    publish.add(write_result(make_result("recon_select", "debates", "biden", ["method"] * 5 + ["baseline"] * 3),
+                             "seed.json"), board)
+    return board
+
+
+def test_add_stores_result_and_builds_board(seeded):
+    stored = sorted((seeded / "results").rglob("*.json"))
+    assert [p.relative_to(seeded / "results").parts[:2] for p in stored] == [("debates", "biden")]
+    assert {"index.html", "LEADERBOARD.md", "scores.json"} <= {p.name for p in seeded.iterdir()}
+    assert "recon_select" in (seeded / "LEADERBOARD.md").read_text()
+
+
+def _edited_verdict(doc):
+    doc["examples"][0]["verdicts"]["overall"]["final"] = "baseline"  # digest no longer matches
+
+
+def _missing_field(doc):
+    del doc["judge"]
+
+
+def _wrong_type(doc):
+    doc["summary"]["dimensions"]["overall"]["wins"] = "five"
+
+
+def _text_smuggled(doc):
+    doc["examples"][0]["predicted_action"] = "words from the corpus"  # result files carry ids and verdicts only
+
+
+@pytest.mark.parametrize("edit, field", [(_edited_verdict, "digest"), (_missing_field, None),
+                                         (_wrong_type, "summary/dimensions/overall/wins"),
+                                         (_text_smuggled, "examples/0")])
+def test_malformed_result_is_refused_and_board_unchanged(seeded, write_result, make_result, edit, field):
+    doc = make_result("e2e_grpo", "debates", "trump", ["method", "baseline", "tie"])
+    edit(doc)
+    path = write_result(doc, "bad.json")
+    before = snapshot(seeded)
+    with pytest.raises(DataError) as err:
+        publish.add(path, seeded)
+    assert str(path) in str(err.value)
+    if field:
+        assert err.value.field == field
+    assert snapshot(seeded) == before
+
+
+def test_not_json_is_refused_and_board_unchanged(seeded, tmp_path):
+    path = tmp_path / "truncated.json"
+    path.write_text('{"schema_version": 1, "digest": ')
+    before = snapshot(seeded)
+    with pytest.raises(DataError, match="not valid JSON"):
+        publish.add(path, seeded)
+    assert snapshot(seeded) == before
+
+
+def test_result_against_another_baseline_is_refused(seeded, write_result, make_result):
+    path = write_result(make_result("recon_select", "debates", "trump", ["method"], baseline="no_reasoning"), "x.json")
+    before = snapshot(seeded)
+    with pytest.raises(DataError, match="compares against 'backward'") as err:
+        publish.add(path, seeded)
+    assert err.value.field == "baseline/name"
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize("finals", [["method"] * 5 + ["baseline"] * 3, ["tie"] * 4],
+                         ids=["same-result", "different-result-same-key"])
+def test_duplicate_result_is_refused_and_board_unchanged(seeded, write_result, make_result, finals):
+    path = write_result(make_result("recon_select", "debates", "biden", finals), "again.json")
+    before = snapshot(seeded)
+    with pytest.raises(DataError, match="duplicate: .* already holds"):
+        publish.add(path, seeded)
+    assert snapshot(seeded) == before
+
+
+def test_same_method_with_another_action_model_is_not_a_duplicate(seeded, write_result, make_result):
+    publish.add(write_result(make_result("recon_select", "debates", "biden", ["method"],
+                                         action_model="qwen2.5-coder-0.5b"), "qwen.json"), seeded)
+    assert len(list((seeded / "results").rglob("*.json"))) == 2
+
+
+def test_cli_refusal_is_one_line_with_exit_code_2(seeded, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schema_version": 1}))
+    before = snapshot(seeded)
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "leaderboard", "add", str(bad), "--board",
+                           str(seeded)], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: file ") and "does not match schema 'result'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert snapshot(seeded) == before
