@@ -62,7 +62,8 @@ def full_spec(raw: Path, start: dt.date, end: dt.date, test: int = 300, dev: int
                        f"{dev} dev before them, up to 3,000 train before those.",
         "upstream": {"repository": REPOSITORY, "commit": COMMIT,
                      "license": "Open Parliament Licence v3.0 (Hansard text); XML markup by TheyWorkForYou / ParlParse",
-                     "url_template": "https://raw.githubusercontent.com/chrishanretty/commons_tfs/{commit}/{upstream_path}",
+                     "url_template": f"https://raw.githubusercontent.com/{REPOSITORY.split('github.com/')[1]}"
+                                     "/{commit}/{upstream_path}",
                      "notes": "Mirror of data.theyworkforyou.com::parldata/scrapedxml/debates/; whole daily files, "
                               "the latest scrape letter of each Wednesday."},
         "files": files,

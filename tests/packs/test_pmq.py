@@ -59,8 +59,8 @@ def test_surrounding_sections_are_left_out(files, tmp_path):
             f"<p>Words outside PMQs number {i}.</p></speech>\n" for i in range(3))
         return f"<{tag}>{heading}</{tag}>\n{speeches}"
 
-    before = "<oral-heading>ORAL ANSWERS TO QUESTIONS</oral-heading>\n" + section("major-heading", "SCOTLAND", 1, True) \
-        + section("minor-heading", "Engagements elsewhere", 2, True)
+    before = ("<oral-heading>ORAL ANSWERS TO QUESTIONS</oral-heading>\n" + section("major-heading", "SCOTLAND", 1, True)
+              + section("minor-heading", "Engagements elsewhere", 2, True))
     after = section("minor-heading", "Armed Forces (Redundancies)", 3) + section("major-heading", "Points of Order", 4)
     wrapped = tmp_path / "debates2011-05-11d.xml"
     wrapped.write_text(xml[:start] + before + xml[start:end] + after + xml[end:], encoding="latin-1")
