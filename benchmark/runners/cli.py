@@ -128,4 +128,5 @@ def build(tag, base_image, wheelhouse_image):
     """Build the project image (harness + reference methods) from the Dockerfile, with no network."""
     from .images import build_project_image
 
-    click.echo(build_project_image(tag=tag, base_image=base_image, wheelhouse_image=wheelhouse_image))
+    click.echo(build_project_image(tag=tag, base_image=base_image, wheelhouse_image=wheelhouse_image,
+                                   echo=True))

@@ -17,6 +17,7 @@ import requests
 
 from ._contract import ENV_INPUT, ENV_LM_URL, ENV_MODELS, ENV_OUTPUT, MAX_LOG_BYTES, RunResult, Submission
 from ._engine import client as engine_client
+from .images import build
 from .failures import InfrastructureFailure
 
 IN, OUT, MODELS, LM = "/reconbench/input", "/reconbench/output", "/reconbench/models", "/reconbench/lm"
@@ -40,17 +41,8 @@ def build_image(sub: Submission, *, build_args: dict[str, str] | None = None,
     context = (sub.folder / image.get("context", ".")).resolve()
     dockerfile = (sub.folder / image["dockerfile"]).resolve()
     args = {**image.get("build_args", {}), **(build_args or {})}
-    try:
-        img, _ = c.images.build(path=str(context), dockerfile=str(dockerfile.relative_to(context))
-                                if context in dockerfile.parents else str(dockerfile),
-                                tag=tag, buildargs=args, network_mode="none", pull=False, rm=True, forcerm=True)
-    except docker.errors.BuildError as e:
-        log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in e.build_log)
-        raise InfrastructureFailure("build_failed", f"building {tag} failed: {e.msg}", logs=log[-MAX_LOG_BYTES:]) \
-            from None
-    except docker.errors.APIError as e:
-        raise InfrastructureFailure("build_failed", f"building {tag} failed: {e.explanation}") from None
-    return tag, img.id
+    rel = dockerfile.relative_to(context) if context in dockerfile.parents else dockerfile
+    return tag, build(c, tag=tag, path=str(context), dockerfile=str(rel), buildargs=args)
 
 
 def run(sub: Submission, input_dir: Path, output_dir: Path, *, models_dir: Path | None = None,
