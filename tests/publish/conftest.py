@@ -76,12 +76,13 @@ def board(tmp_path) -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
+@pytest.fixture
+def chromium(tmp_path):
+    """``chromium(url, *flags) -> CompletedProcess``: headless Chromium, a new empty profile each call."""
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:
         pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it when run as root)")
-    return exe
+    return lambda url, *args: run_chromium(exe, tmp_path, url, *args)
 
 
 def run_chromium(exe: str, tmp: Path, url: str, *args: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,54 @@
+"""The scorer pools per-example verdicts across users and re-bootstraps them with the evaluation stage's statistics
+(it never averages per-file numbers), breaks them down per domain and per user, and marks statistical ties."""
+
+from __future__ import annotations
+
+from benchmark.evaluate import summarize
+from benchmark.publish import aggregate
+
+
+def _row(scores, method):
+    return next(r for r in scores["rows"] if r["method"] == method)
+
+
+def test_pooled_win_rate_and_ci_come_from_the_pooled_verdicts(make_result, tmp_path):
+    a = make_result("recon_select", "debates", "biden", ["method"] * 6 + ["baseline"] * 2 + ["tie"])
+    b = make_result("recon_select", "scotus", "gorsuch", ["method"] * 1 + ["baseline"] * 5 + ["invalid"])
+    row = _row(aggregate([(tmp_path / "a.json", a), (tmp_path / "b.json", b)], n_boot=300), "recon_select")
+    overall = row["dimensions"]["overall"]
+    assert (overall["n"], overall["wins"], overall["losses"], overall["ties"], overall["invalid"]) == (15, 7, 7, 1, 1)
+    assert overall["win_rate"]["estimate"] == 0.5  # 7 / 14, ties excluded: not the mean of 0.75 and 1/6
+    pooled = [ex | {"user": f"{d['pack']['name']}/{d['user']}"} for d in (a, b) for ex in d["examples"]]
+    assert overall == summarize(pooled, seed=0, n_boot=300)["dimensions"]["overall"]
+    assert row["users"] == ["debates/biden", "scotus/gorsuch"] and row["domains"] == ["debates", "scotus"]
+    assert row["by_domain"]["debates"]["overall"]["win_rate"]["estimate"] == 0.75
+    assert row["by_user"]["scotus/gorsuch"]["overall"]["wins"] == 1
+
+
+def test_dimensions_are_scored_separately(make_result, tmp_path):
+    finals = ["method"] * 4
+    doc = make_result("recon_select", "debates", "biden", finals, dims={"style": ["baseline"] * 4})
+    row = _row(aggregate([(tmp_path / "a.json", doc)], n_boot=100), "recon_select")
+    assert row["dimensions"]["overall"]["win_rate"]["estimate"] == 1.0
+    assert row["dimensions"]["style"]["win_rate"]["estimate"] == 0.0
+
+
+def test_methods_whose_ci_reaches_the_best_are_marked_tied(make_result, tmp_path):
+    results = []
+    for method, wins, losses in [("strong", 26, 4), ("close", 23, 7), ("weak", 4, 26)]:
+        for user in ("biden", "trump"):
+            doc = make_result(method, "debates", user, ["method"] * wins + ["baseline"] * losses)
+            results.append((tmp_path / f"{method}-{user}.json", doc))
+    scores = aggregate(results, n_boot=500)
+    strong, close, weak = (_row(scores, m) for m in ("strong", "close", "weak"))
+    assert strong["best"] and not strong["tied_with_best"] and strong["rank"] == 1
+    assert close["tied_with_best"] and close["rank"] == 1
+    assert not weak["tied_with_best"] and weak["rank"] == 3
+    assert [r["method"] for r in scores["rows"]] == ["strong", "close", "weak"]
+
+
+def test_ties_are_judged_within_one_action_model_and_judge(make_result, tmp_path):
+    a = make_result("recon_select", "debates", "biden", ["method"] * 9 + ["baseline"])
+    b = make_result("e2e_grpo", "debates", "biden", ["method"] + ["baseline"] * 9, action_model="qwen2.5-coder-0.5b")
+    scores = aggregate([(tmp_path / "a.json", a), (tmp_path / "b.json", b)], n_boot=200)
+    assert _row(scores, "recon_select")["best"] and _row(scores, "e2e_grpo")["best"]  # separate groups
