@@ -1,0 +1,81 @@
+"""``reconbench evaluate``: one method's traces against the baseline's on one user split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from ._verdicts import DIMENSIONS
+
+
+def _pct(est: dict) -> str:
+    if est["estimate"] is None:
+        return "n/a"
+    ci = "" if est["ci_low"] is None else f" [{100 * est['ci_low']:.1f}, {100 * est['ci_high']:.1f}]"
+    return f"{100 * est['estimate']:.1f}%{ci}"
+
+
+def summary_table(result: dict) -> str:
+    """The per-dimension win rates of a result, as a table."""
+    rows = []
+    for d in DIMENSIONS:
+        s = result["summary"]["dimensions"][d]
+        rows.append([d, s["n"], s["wins"], s["losses"], s["ties"], s["invalid"], _pct(s["win_rate"]),
+                     _pct(s["win_rate_ties_half"])])
+    return tabulate(rows, headers=["dimension", "n", "wins", "losses", "ties", "invalid",
+                                   "win rate (ties excluded, 95% CI)", "ties as half"])
+
+
+@click.command()
+@click.option("--traces", "traces", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The method's traces.jsonl (omit with --no-reasoning).")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The baseline's traces.jsonl (Backward Synthesis).")
+@click.option("--pack", required=True, help="Pack name, e.g. scotus.")
+@click.option("--user", required=True, help="User id within the pack, e.g. sotomayor.")
+@click.option("--name", "method_name", help="Method name in the result (default: the traces file's folder name).")
+@click.option("--baseline-name", default="backward", show_default=True)
+@click.option("--no-reasoning", is_flag=True, help="Predict the method's side without traces (a control).")
+@click.option("--action-model", default="smollm2-135m", show_default=True)
+@click.option("--judge", default="smollm2-135m", show_default=True)
+@click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True,
+              help="options: next-token probabilities of A/B; text: generated reply, strictly parsed.")
+@click.option("--backend", default="transformers", show_default=True)
+@click.option("--k", default=4, show_default=True, help="Retrieved demonstrations per test example.")
+@click.option("--limit", type=int, help="Evaluate only the first N test examples.")
+@click.option("--train-limit", type=int, help="Use only the first N training records (traces must match).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--max-tokens", default=256, show_default=True, help="Action model completion length.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Result file (default under the runs dir).")
+def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reasoning, action_model, judge, judge_mode,
+             backend, k, limit, train_limit, seed, max_tokens, out):
+    """Win rate of a method's traces against the baseline's: retrieval-augmented prediction with the frozen action
+    model, pairwise judge in both orders, paired bootstrap CIs. Writes a schema-validated result file."""
+    from .pipeline import evaluate as run
+    from .result import default_result_path
+
+    if (traces is None) != no_reasoning:
+        raise click.UsageError("give --traces, or --no-reasoning for the no-reasoning control (not both)")
+    if method_name is None:
+        method_name = "no_reasoning" if no_reasoning else (
+            traces.parent.name if traces.stem == "traces" else traces.stem)
+    result = run(traces, baseline, pack, user, method_name=method_name, baseline_name=baseline_name,
+                 action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend, k=k, limit=limit,
+                 train_limit=train_limit, seed=seed, max_tokens=max_tokens, out=out)
+    path = out or default_result_path(pack, user, method_name, baseline_name, result["action_model"]["name"],
+                                      result["judge"]["name"])
+    click.echo(f"{method_name} vs {baseline_name} on {pack}/{user}: {result['test']['n_evaluated']} of "
+               f"{result['test']['n_total']} test examples")
+    click.echo(summary_table(result))
+    h, p = result["judge_health"], result["predictions"]
+    click.echo(f"judge health: order flips {h['order_flip_rate']}, ties {h['tie_rate']}, first position wins "
+               f"{h['first_position_win_rate']}, length correlation {h['length_correlation']}, unparseable "
+               f"{h['unparseable']}/{h['n_judgments']}")
+    click.echo(f"prediction parse failures: method {p['method']['parse_failures']}/{p['method']['n']}, baseline "
+               f"{p['baseline']['parse_failures']}/{p['baseline']['n']}")
+    costs = result["run"]["costs"]
+    click.echo(tabulate([[s, c.get("calls", 0), c.get("cache_hits", 0), c.get("seconds", 0)] for s, c in costs.items()],
+                        headers=["stage", "model calls", "cache hits", "seconds"]))
+    click.echo(f"result: {path}")

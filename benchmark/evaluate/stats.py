@@ -1,0 +1,115 @@
+"""Win rates of a method against the baseline, with 95% confidence intervals.
+
+``win_rate`` excludes ties, as the paper reports it; ``win_rate_ties_half`` counts a tie as half a win. Invalid
+verdicts (a judge reply that could not be parsed) are counted and reported, never part of either rate.
+
+Confidence intervals come from a paired, two-level bootstrap: resample users with replacement, then each chosen
+user's examples with replacement, and recompute the rate on the pooled sample. The pairing is in the data itself:
+one verdict compares the method and the baseline on the same example, so resampling examples keeps the pairs
+together. Resampling a user's examples with replacement is the same as drawing that user's (wins, losses, ties)
+from a multinomial with the user's observed proportions, which is how it is computed here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ._verdicts import DIMENSIONS
+
+N_BOOT = 2000
+LEVEL = 0.95
+
+
+def counts(finals: Iterable[str]) -> dict[str, int]:
+    """Wins, losses, ties and invalid verdicts among final verdicts; ``n`` = the valid ones."""
+    c = Counter(finals)
+    unknown = set(c) - {"method", "baseline", "tie", "invalid"}
+    if unknown:
+        raise ValueError(f"unknown final verdicts {sorted(unknown)}")
+    wins, losses, ties = c["method"], c["baseline"], c["tie"]
+    return {"n": wins + losses + ties, "wins": wins, "losses": losses, "ties": ties, "invalid": c["invalid"]}
+
+
+def win_rate(wins: int, losses: int) -> float | None:
+    """Ties excluded; None when nothing was decided."""
+    return wins / (wins + losses) if wins + losses else None
+
+
+def win_rate_ties_half(wins: int, losses: int, ties: int) -> float | None:
+    n = wins + losses + ties
+    return (wins + ties / 2) / n if n else None
+
+
+def bootstrap(finals_by_user: dict[str, Sequence[str]], *, seed: int = 0, n_boot: int = N_BOOT,
+              level: float = LEVEL) -> dict[str, tuple[float, float] | None]:
+    """Percentile CIs of both win rates from the users-then-examples bootstrap (see the module docstring).
+
+    ``finals_by_user`` maps a user to the final verdicts of that user's examples; invalid ones are ignored.
+    A CI is None when no resample decides anything."""
+    users = sorted(finals_by_user)
+    if not users:
+        return {"win_rate": None, "win_rate_ties_half": None}
+    table = np.array([[c["wins"], c["losses"], c["ties"]] for c in (counts(finals_by_user[u]) for u in users)],
+                     dtype=np.int64)
+    n = table.sum(axis=1)
+    # a user without valid verdicts contributes nothing; any probability vector works for n = 0 draws
+    p = np.where(n[:, None] > 0, table / np.maximum(n, 1)[:, None], np.array([1.0, 0.0, 0.0]))
+    rng = np.random.default_rng(seed)
+    chosen = rng.integers(0, len(users), size=(n_boot, len(users)))
+    drawn = rng.multinomial(n[chosen], p[chosen]).sum(axis=1)  # (n_boot, 3): wins, losses, ties
+    w, l, t = drawn[:, 0].astype(float), drawn[:, 1].astype(float), drawn[:, 2].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = {"win_rate": w / (w + l), "win_rate_ties_half": (w + t / 2) / (w + l + t)}
+    tail = (1 - level) / 2 * 100
+    out: dict[str, tuple[float, float] | None] = {}
+    for name, r in rates.items():
+        r = r[~np.isnan(r)]
+        out[name] = (float(np.percentile(r, tail)), float(np.percentile(r, 100 - tail))) if r.size else None
+    return out
+
+
+def _estimate(point: float | None, ci: tuple[float, float] | None) -> dict:
+    def rnd(x):
+        return None if x is None else round(x, 6)
+
+    if point is None or ci is None:
+        return {"estimate": rnd(point), "ci_low": None, "ci_high": None}
+    return {"estimate": rnd(point), "ci_low": rnd(ci[0]), "ci_high": rnd(ci[1])}
+
+
+def stat(finals_by_user: dict[str, Sequence[str]], *, seed: int = 0, n_boot: int = N_BOOT) -> dict:
+    """Counts, both win rates and their CIs for one dimension (the ``stat`` object of the result schema)."""
+    c = counts(f for finals in finals_by_user.values() for f in finals)
+    ci = bootstrap(finals_by_user, seed=seed, n_boot=n_boot)
+    return c | {
+        "win_rate": _estimate(win_rate(c["wins"], c["losses"]), ci["win_rate"]),
+        "win_rate_ties_half": _estimate(win_rate_ties_half(c["wins"], c["losses"], c["ties"]), ci["win_rate_ties_half"]),
+    }
+
+
+def summarize(examples: Iterable[dict], *, seed: int = 0, n_boot: int = N_BOOT) -> dict:
+    """Per-dimension stats of examples ``{"id", "user", "verdicts": {dimension: {"final": ...}}}``.
+
+    Examples may come from several users (and domains): the bootstrap resamples users, then examples. Each
+    dimension gets its own random stream derived from ``seed``, so results do not depend on dimension order."""
+    by_dim: dict[str, dict[str, list[str]]] = {d: {} for d in DIMENSIONS}
+    for ex in sorted(examples, key=lambda e: e["id"]):
+        for d in DIMENSIONS:
+            by_dim[d].setdefault(ex["user"], []).append(ex["verdicts"][d]["final"])
+    return {
+        "headline": "overall",
+        "dimensions": {d: stat(by_dim[d], seed=int(np.random.SeedSequence([seed, i]).generate_state(1)[0]),
+                               n_boot=n_boot)
+                       for i, d in enumerate(DIMENSIONS)},
+    }
+
+
+def summarize_by(examples: Iterable[dict], key: str, *, seed: int = 0, n_boot: int = N_BOOT) -> dict[str, dict]:
+    """``summarize`` per value of ``key`` (``"user"`` or ``"domain"``) of each example."""
+    groups: dict[str, list[dict]] = {}
+    for ex in examples:
+        groups.setdefault(ex[key], []).append(ex)
+    return {value: summarize(group, seed=seed, n_boot=n_boot) for value, group in sorted(groups.items())}
