@@ -154,13 +154,20 @@ def test_spec_changed_since_the_lock_is_refused(scotus_data, private_domains):
         packs.verify_pack("scotus", scotus_data)
 
 
-def test_build_that_does_not_reproduce_the_lock_writes_nothing(raw_dir, private_domains, tmp_path):
+def test_first_build_writes_the_lock_and_a_build_that_does_not_reproduce_it_writes_nothing(
+        small_scotus, private_domains, tmp_path):
+    spec, raw = small_scotus
+    write_json(private_domains / "pack.json", spec)
+    (private_domains / "lock.json").unlink()
+    first = packs.build_pack("scotus", raw.parent, tmp_path / "first")
+    assert first.lock_written and read_json(private_domains / "lock.json") == first.lock
+    packs.verify_pack("scotus", tmp_path / "first")
     lock = read_json(private_domains / "lock.json")
     lock["files"][0]["sha256"] = "0" * 64
     write_json(private_domains / "lock.json", lock)
     with pytest.raises(PackIntegrityError, match="does not reproduce its lock.*nothing was written"):
-        packs.build_pack("scotus", raw_dir, tmp_path)
-    assert not (tmp_path / "scotus").exists()
+        packs.build_pack("scotus", raw.parent, tmp_path / "second")
+    assert not (tmp_path / "second").exists()
 
 
 # ---------------------------------------------------------------- bad raw input
@@ -329,16 +336,19 @@ def test_cli_verify_reports_a_tampered_pack_in_one_line_with_exit_code_2(scotus_
     assert "sotomayor/train.jsonl: changed" in out.stdout
 
 
-def test_export_is_loadable_with_datasets(scotus_data, scotus_records, tmp_path):
+def test_export_is_loadable_with_datasets(build_pack_once, tmp_path):
     import datasets
 
     from benchmark.packs.export import export_pack
 
-    list(export_pack("scotus", tmp_path / "arrow", fmt="arrow", data_dir=scotus_data))
-    loaded = datasets.load_from_disk(str(tmp_path / "arrow" / "scotus" / "gorsuch"))
-    assert loaded["test"]["id"] == [r["id"] for r in scotus_records["gorsuch"]["test"]]
-    assert loaded["train"][0]["context"] == scotus_records["gorsuch"]["train"][0]["context"]
-    list(export_pack("scotus", tmp_path / "pq", fmt="parquet", data_dir=scotus_data))
-    pq = datasets.load_dataset("parquet", data_files=str(tmp_path / "pq" / "scotus" / "sotomayor" / "dev.parquet"),
+    data = build_pack_once("pmq-sample")  # the smallest real pack: export is about format, not size
+    records = {s: packs.load_split("pmq-sample", "cameron", s, data) for s in ("train", "test")}
+    list(export_pack("pmq-sample", tmp_path / "arrow", fmt="arrow", data_dir=data))
+    loaded = datasets.load_from_disk(str(tmp_path / "arrow" / "pmq-sample" / "cameron"))
+    assert set(loaded) == {"train", "test"}
+    assert loaded["test"]["id"] == [r["id"] for r in records["test"]]
+    assert loaded["train"][0]["context"] == records["train"][0]["context"]
+    list(export_pack("pmq-sample", tmp_path / "pq", fmt="parquet", data_dir=data))
+    pq = datasets.load_dataset("parquet", data_files=str(tmp_path / "pq" / "pmq-sample" / "cameron" / "test.parquet"),
                                split="train")
-    assert pq["action"] == [r["action"] for r in scotus_records["sotomayor"]["dev"]]
+    assert pq["action"] == [r["action"] for r in records["test"]]
