@@ -1,0 +1,123 @@
+"""``reconbench baselines``: run the reference synthesizers on a pack's user split, in process, through the same
+entry as the submissions, and write a validated traces file plus a run manifest (models, config, cost)."""
+
+from __future__ import annotations
+
+import platform
+import time
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from .. import paths
+from ..errors import DataError
+from ..io import sha256_file, write_json
+from . import METHODS, TRACES_FILE, config_names, load_config, synthesize
+from ._grpo import DONE, training_summary
+from .fidelity import FIDELITY
+
+_PACKAGES = ("reconbench", "torch", "transformers", "trl", "peft", "sentence-transformers", "vllm")
+
+
+def run_dir(method: str, config_name: str, pack: str, user: str) -> Path:
+    """Default folder of a baseline run: ``<runs>/baselines/<config>/<pack>/<user>/<method>``."""
+    return paths.runs_dir() / "baselines" / config_name / pack / user / method
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limit: int | None = None,
+                 out: Path | str | None = None, fidelity: str | None = None, lm_cache: bool | str | Path = True) -> dict:
+    """Run ``method`` on the training split of ``pack``/``user`` (the first ``limit`` records) and write
+    ``<out>/{input/, output/traces.jsonl, manifest.json}``; returns the manifest. ``fidelity`` overrides the
+    config's scorer for recon_select and the GRPO methods."""
+    from ..packs import load_split
+    from ..runners import prepare_input, validate_output
+
+    cfg = load_config(config)
+    if fidelity:
+        if fidelity not in FIDELITY:
+            raise DataError(f"unknown fidelity scorer {fidelity!r}; known: {', '.join(FIDELITY)}")
+        cfg["recon_select"]["fidelity"] = cfg["grpo"]["fidelity"] = fidelity
+    records = load_split(pack, user, "train")[:limit]
+    out = Path(out) if out else run_dir(method, cfg["name"], pack, user)
+    input_dir, output_dir = out / "input", out / "output"
+    prepare_input(input_dir, pack=pack, user=user, records=records)
+    start = time.perf_counter()
+    run = synthesize(method, input_dir, output_dir, config=cfg, lm_cache=lm_cache)
+    seconds = time.perf_counter() - start
+    check = validate_output(output_dir, records)
+    if not check.ok or check.leaked:
+        raise DataError("; ".join(check.problems) or f"{len(check.leaks)} traces copy their action",
+                        file=output_dir / TRACES_FILE)
+    usage = run.usage()
+    manifest = {
+        "method": method, "pack": pack, "user": user, "n_records": len(records), "limit": limit,
+        "config": cfg, "models": run.models, "prompts": run.prompt_hashes(),
+        "cost": {"seconds": round(seconds, 3), "calls": usage.total.calls, "cache_hits": usage.total.cache_hits,
+                 "calls_per_record": round(usage.total.calls / max(1, len(records)), 3),
+                 "stages": usage.as_dict()},
+        "traces": {"path": f"output/{TRACES_FILE}", "sha256": sha256_file(output_dir / TRACES_FILE),
+                   "n": len(check.traces)},
+        "validation": check.as_dict(),
+        "packages": _versions(),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    tuned = run.workdir / f"{method}-model"
+    if (tuned / DONE).is_file():
+        manifest["grpo"] = training_summary(tuned)
+    write_json(out / "manifest.json", manifest)
+    return manifest
+
+
+@click.group()
+def baselines():
+    """Reference synthesizers: backward, recon_select, recon_grpo, e2e_grpo."""
+
+
+@baselines.command("run")
+@click.option("--method", type=click.Choice(sorted(METHODS)), required=True)
+@click.option("--pack", required=True)
+@click.option("--user", required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="use only the first N training records")
+@click.option("--config", default="cpu", show_default=True, help=f"{', '.join(config_names())} or a JSON file")
+@click.option("--fidelity", type=click.Choice(sorted(FIDELITY)), default=None,
+              help="fidelity scorer (default: the config's)")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="run folder (default <runs>/baselines/<config>/<pack>/<user>/<method>)")
+@click.option("--no-cache", is_flag=True, help="do not read or write the LM call cache")
+def run_command(method, pack, user, limit, config, fidelity, out, no_cache):
+    """Write validated traces for one user split with a reference method, plus manifest.json."""
+    m = run_baseline(method, pack, user, config=config, limit=limit, out=out, fidelity=fidelity,
+                     lm_cache=not no_cache)
+    folder = Path(out) if out else run_dir(method, m["config"]["name"], pack, user)
+    rows = [[stage, s["calls"], s["cache_hits"], s["prompt_tokens"], s["completion_tokens"], f"{s['seconds']:.1f}"]
+            for stage, s in sorted(m["cost"]["stages"].items())]
+    click.echo(tabulate(rows, headers=["stage", "calls", "cache hits", "prompt tokens", "completion tokens",
+                                       "seconds"]))
+    click.echo(f"{m['traces']['n']} traces -> {folder / m['traces']['path']} "
+               f"({m['cost']['calls_per_record']} LM calls per record, {m['cost']['seconds']:.1f} s)")
+
+
+@baselines.command("list")
+def list_command():
+    """The methods, configs and fidelity scorers."""
+    rows = []
+    for name in config_names():
+        cfg = load_config(name)
+        rows.append([name, cfg["models"]["synthesizer"]["name"], cfg["models"]["synthesizer"].get("backend"),
+                     cfg["recon_select"]["n"], cfg["recon_select"]["fidelity"], cfg["grpo"]["max_steps"]])
+    click.echo("methods: " + ", ".join(METHODS))
+    click.echo("fidelity scorers: " + ", ".join(FIDELITY))
+    click.echo(tabulate(rows, headers=["config", "synthesizer", "backend", "N", "fidelity", "GRPO steps"]))
