@@ -100,9 +100,10 @@ def show(names, data_dir):
             for split in SPLITS:
                 if f"{user}/{split}.jsonl" in present:
                     rows.append(_stats(pack, user, split, load_split(pack, user, split, data_dir)))
-    click.echo(tabulate(rows, headers=["pack", "user", "split", "examples", "first", "last", "action chars (med)",
-                                       "action words (med)", "action chars (max)", "context turns (mean)",
-                                       "context chars (med)"]))
+    if rows:
+        click.echo(tabulate(rows, headers=["pack", "user", "split", "examples", "first", "last", "action chars (med)",
+                                           "action words (med)", "action chars (max)", "context turns (mean)",
+                                           "context chars (med)"]))
     for message in failures:
         click.echo(f"\nnot shown: {message}", err=True)
     if failures:
@@ -126,7 +127,8 @@ def export(names, data_dir, out, fmt):
     for pack in resolve(names):
         for user, split, n, path in export_pack(pack, out, fmt=fmt, data_dir=data_dir):
             rows.append([pack, user, split, n, path])
-    click.echo(tabulate(rows, headers=["pack", "user", "split", "examples", "written to"]))
+    if rows:
+        click.echo(tabulate(rows, headers=["pack", "user", "split", "examples", "written to"]))
 
 
 @packs.command()
