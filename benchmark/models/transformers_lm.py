@@ -189,3 +189,28 @@ class TransformersLM:
             out.extend(dict(zip(options, p)) for p in probs)
             self.usage.record(calls=len(chunk), prompt_tokens=int(enc["attention_mask"].sum()), seconds=t.seconds)
         return out
+
+    def completion_logprobs(self, messages: Messages, completion: str, top_k: int = 0) -> list[dict]:
+        """Per-token log-probabilities of ``completion`` after the rendered prompt, with the ``top_k`` most likely
+        tokens at each position (OpenAI's ``logprobs.content`` shape). An empty completion still reports the first
+        position, so ``max_tokens=1`` scoring works when the model would end its turn at once."""
+        prompt_ids = self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
+        cont_ids = self.tokenizer(completion, add_special_tokens=False).input_ids
+        seq = prompt_ids + cont_ids
+        with Timer() as t:
+            ids = torch.tensor([seq], device=self.device)
+            logp = self._forward_last(ids, torch.ones_like(ids), len(cont_ids) + 1)[0]
+        self.usage.record(calls=1, prompt_tokens=len(seq), seconds=t.seconds)
+        entries = []
+        for pos in range(max(1, len(cont_ids))):
+            # an empty completion means the turn ended at once: report the most likely token there
+            tok = cont_ids[pos] if pos < len(cont_ids) else int(logp[pos].argmax())
+            top = logp[pos].topk(top_k) if top_k else None
+            entries.append({
+                "token": self.tokenizer.decode([tok]), "logprob": float(logp[pos, tok]),
+                "top_logprobs": [] if top is None else [
+                    {"token": self.tokenizer.decode([i]), "logprob": float(v)}
+                    for v, i in zip(top.values.tolist(), top.indices.tolist())],
+            })
+        return entries
+
