@@ -1,0 +1,57 @@
+"""Judge health measures and calibration (agreement, Cohen's kappa) against hand-computed answers, and the
+strict parsing of judge replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.evaluate import cohen_kappa, judge_health, parse_choice
+from benchmark.evaluate.calibration import agreement
+
+
+def _ex(choices, method_chars, baseline_chars):
+    from benchmark.evaluate import final_verdict
+
+    v = {"method_first": choices[0], "baseline_first": choices[1], "final": final_verdict(*choices)}
+    return {"method_chars": method_chars, "baseline_chars": baseline_chars,
+            "verdicts": {d: dict(v) for d in ("overall", "style", "intent", "values")}}
+
+
+def test_health_hand_computed():
+    examples = [_ex(("A", "B"), 100, 50),  # method wins in both orders
+                _ex(("A", "A"), 80, 80),  # follows position A: a flip, a tie
+                _ex((None, "B"), 10, 90)]  # one reply unparseable: invalid
+    h = judge_health(examples)
+    per = h["by_dimension"]["overall"]
+    assert per["n_judgments"] == 6 and per["unparseable"] == 1
+    assert per["order_flip_rate"] == 0.5  # 1 of the 2 examples with both orders parsed
+    assert per["tie_rate"] == 0.5  # 1 tie of 2 valid finals
+    assert per["first_position_win_rate"] == 0.6  # A chosen in 3 of 5 parsed replies
+    # choices (+1 A, -1 B) vs len(A) - len(B): (+1, 50), (-1, -50), (+1, 0), (+1, 0), (-1, 80)
+    x, y = [1, -1, 1, 1, -1], [50, -50, 0, 0, 80]
+    import numpy as np
+
+    assert per["length_correlation"] == pytest.approx(float(np.corrcoef(x, y)[0, 1]), abs=1e-6)
+    assert h["n_judgments"] == 24 and h["unparseable"] == 4  # pooled over the four dimensions
+
+
+def test_health_length_correlation_undefined_when_constant():
+    assert judge_health([_ex(("A", "A"), 10, 10)])["length_correlation"] is None
+
+
+def test_cohen_kappa_hand_computed():
+    human, judge = ["A", "A", "B", "B"], ["A", "B", "B", "B"]
+    assert agreement(human, judge) == 0.75
+    # chance = P(A)P(A) + P(B)P(B) = (2/4)(1/4) + (2/4)(3/4) = 0.5 -> kappa = (0.75 - 0.5) / 0.5
+    assert cohen_kappa(human, judge) == pytest.approx(0.5)
+    assert cohen_kappa(["A", "tie", "B"], ["A", "tie", "B"]) == pytest.approx(1.0)
+    assert cohen_kappa(["A", "A"], ["A", "A"]) is None  # chance agreement is 1: undefined
+    assert cohen_kappa([], []) is None
+
+
+@pytest.mark.parametrize(("reply", "choice"), [
+    ("A", "A"), (" B.", "B"), ("(A)", "A"), ("**B**", "B"), ("Prediction A", "A"), ("Answer: B", "B"), ("b", "B"),
+    ("A or B", None), ("I think A is closer", None), ("", None), ("AB", None), ("Prediction A is closer", None),
+])
+def test_judge_reply_parsing_is_strict(reply, choice):
+    assert parse_choice(reply) == choice
