@@ -18,7 +18,7 @@ from filelock import FileLock
 
 from ..errors import ModelNotAvailable
 from ..io import read_json, sha256_file, write_json
-from ._registry import MANIFEST, MODELS, ModelSpec, converted_dir
+from ._registry import MANIFEST, MODELS, ModelSpec, converted_dir, resolve
 
 # files that decide what a model computes: weights, tokenizer and chat template (not config.json, which records
 # the transformers version that wrote it)
@@ -36,6 +36,18 @@ def fingerprint(folder: Path | str) -> str:
     for p in files:
         h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
     return h.hexdigest()
+
+
+def local_model(name: str) -> tuple[Path, str]:
+    """The folder to load ``name`` from and its fingerprint. A hub name is downloaded (or found in the hub cache)
+    first; a pulled registry model's fingerprint comes from its manifest, anything else is hashed."""
+    folder = Path(resolve(name))
+    if not folder.exists():
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(str(folder)))
+    m = folder / MANIFEST
+    return folder, read_json(m)["fingerprint"] if m.is_file() else fingerprint(folder)
 
 
 def manifest(name: str) -> dict | None:

@@ -5,16 +5,13 @@ last position of every row is its own last prompt token; sampling draws each row
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
 from ..errors import DataError
-from ..io import dumps_canonical, read_json
+from ..io import dumps_canonical
 from ._base import GenParams, Messages, Timer, Usage
-from ._convert import fingerprint
-from ._registry import MANIFEST, resolve
+from ._convert import local_model
 
 
 def sample_seed(seed: int, messages: Messages, index: int) -> int:
@@ -56,20 +53,13 @@ class TransformersLM:
     equality, and bfloat16 on GPU), ``batch_size`` (rows per forward pass, default 16)."""
 
     def __init__(self, name: str, *, device: str | None = None, dtype: str | None = None, batch_size: int = 16):
-        source = resolve(name)
-        folder = Path(source)
-        if not folder.exists():  # a hub name: download (or find in the hub cache) once, then load as a folder
-            from huggingface_hub import snapshot_download
-
-            folder = Path(snapshot_download(source))
+        folder, self.fingerprint = local_model(name)
         self.name = name
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = dtype or ("float32" if self.device == "cpu" else "bfloat16")
         self.dtype = dtype
         self.batch_size = batch_size
         self.usage = Usage()
-        manifest = folder / MANIFEST
-        self.fingerprint = read_json(manifest)["fingerprint"] if manifest.is_file() else fingerprint(folder)
         self.tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -140,9 +130,11 @@ class TransformersLM:
     def loglikelihood(self, requests: list[tuple[Messages, str]]) -> list[float]:
         """Sum of log p(continuation tokens | rendered prompt), nats; the continuation is tokenized on its own
         after the assistant turn start (which ends in a newline, so no token straddles the boundary)."""
-        out: list[float] = []
-        for start in range(0, len(requests), self.batch_size):
-            chunk = requests[start:start + self.batch_size]
+        out = [0.0] * len(requests)  # an empty continuation has probability 1 and needs no forward pass
+        todo = [k for k, (_, c) in enumerate(requests) if c]
+        for start in range(0, len(todo), self.batch_size):
+            index = todo[start:start + self.batch_size]
+            chunk = [requests[k] for k in index]
             with Timer() as t:
                 prompt_ids = [self.tokenizer(self.render(m), add_special_tokens=False).input_ids for m, _ in chunk]
                 cont_ids = [self.tokenizer(c, add_special_tokens=False).input_ids for _, c in chunk]
@@ -152,14 +144,11 @@ class TransformersLM:
                 ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.device)
                 mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.device)
                 logp = self._forward_last(ids, mask, keep)  # position k predicts token at k+1
-                for row, c in enumerate(cont_ids):
-                    if not c:
-                        out.append(0.0)
-                        continue
+                for row, (k, c) in enumerate(zip(index, cont_ids)):
                     # continuation tokens are the last len(c) tokens; their predictors sit just before them
                     pred = logp[row, keep - 1 - len(c):keep - 1]
                     target = torch.tensor(c, device=self.device).unsqueeze(-1)
-                    out.append(float(pred.gather(-1, target).sum()))
+                    out[k] = float(pred.gather(-1, target).sum())
             self.usage.record(calls=len(chunk), prompt_tokens=int(mask.sum()), seconds=t.seconds)
         return out
 

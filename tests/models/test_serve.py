@@ -64,4 +64,4 @@ def test_score_options_over_http_equals_in_process(remote, uncached):
 
 def test_server_refuses_a_model_it_does_not_serve(remote):
     with pytest.raises(openai.NotFoundError):
-        remote.client.chat.completions.create(model="gpt-4o", messages=CAPITAL, max_tokens=4)
+        remote.backend.client.chat.completions.create(model="gpt-4o", messages=CAPITAL, max_tokens=4)
