@@ -1,0 +1,42 @@
+"""``reconbench controls``: run the validity controls on one user split and write the report and its table."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from .. import paths
+from ..evaluate.predict import MAX_TOKENS
+
+
+@click.command()
+@click.option("--pack", required=True, help="pack name, e.g. pmq-sample")
+@click.option("--user", required=True, help="user id in the pack, e.g. cameron")
+@click.option("--judge", default="smollm2-135m", show_default=True, help="judge model (registry name or path)")
+@click.option("--action-model", default="smollm2-135m", show_default=True, help="the frozen action model")
+@click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
+@click.option("--backend", default="transformers", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N test examples")
+@click.option("--seed", type=int, default=0, show_default=True, help="generation, bootstrap and trace shuffling")
+@click.option("--k", type=click.IntRange(min=1), default=4, show_default=True, help="demonstrations per prediction")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=MAX_TOKENS, show_default=True,
+              help="tokens per prediction")
+@click.option("--traces", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Backward Synthesis traces.jsonl of the training split (default: synthesize them with --config)")
+@click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
+def controls(pack, user, judge, action_model, judge_mode, backend, limit, seed, k, max_tokens, traces, config, out):
+    """Run the validity controls (oracle, self, shuffled traces, no reasoning, length) on PACK/USER."""
+    from .report import table, write_report
+    from .run import run_controls
+
+    report = run_controls(pack, user, traces=traces, config=config, action_model=action_model, judge=judge,
+                          judge_mode=judge_mode, backend=backend, k=k, limit=limit, seed=seed, max_tokens=max_tokens,
+                          command=shlex.join(["reconbench", *sys.argv[1:]]))
+    json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")
+    click.echo(table(report))
+    click.echo(f"\n{report['passed']} passed, {report['failed']} failed; report: {json_path} (table: {md_path})")

@@ -1,0 +1,223 @@
+"""The validity controls: one small function per control, registered in ``CONTROLS``.
+
+A control is a comparison the ordinary pipeline already knows how to run (a "method" against a "baseline" on one
+user split), chosen so that the right answer is known in advance, plus the check of the measured value against
+that answer. If the yardstick gives the wrong answer here, its number on real methods means little.
+
+- ``oracle``: the real action as the prediction, against Backward Synthesis. A judge that can tell closer from
+  further must prefer it almost always.
+- ``self``: Backward Synthesis against itself: the same predictions in both slots. Every order flip must be a tie
+  and the win rate must sit at 50%.
+- ``shuffled_traces``: Backward Synthesis traces given to the wrong training examples (every one misassigned),
+  against the correctly assigned traces. Traces that no longer explain their example must not win.
+- ``no_reasoning``: demonstrations without traces, against Backward Synthesis: what traces add (reported, no
+  pass/fail: the paper's claim, not the yardstick's, is under test).
+- ``length``: the correlation of the judge's choices with the length difference of the two predictions, over the
+  comparisons whose two sides come from the same action model (shuffled traces, no reasoning). The oracle is left
+  out: there the real action differs in length *and* is the better answer, so the correlation would mix the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import DataError
+from ..evaluate import judge_health, oracle_predictions
+from ..evaluate.traces import Traces
+
+BASELINE = "backward"
+PASS, FAIL, INFO = "PASS", "FAIL", "INFO"
+ORACLE_MIN_WIN_RATE = 0.9  # "almost every non-tied pair"
+SELF_MIN_TIE_RATE = 0.9  # "nearly all order flips counted as ties"
+LENGTH_MAX_ABS_CORRELATION = 0.3  # below a "moderate" correlation by the usual rule of thumb
+LENGTH_FROM = ("shuffled_traces", "no_reasoning")
+N_BOOT = 2000
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every control is built from: one user split (the evaluated test slice) and its Backward Synthesis
+    traces."""
+
+    pack: str
+    user: str
+    train: list[dict]
+    test: list[dict]
+    backward: Traces
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One run of the ordinary pipeline: the method side (traces, or ready-made predictions) against the baseline's
+    traces. ``method_traces`` None with no predictions = demonstrations without traces."""
+
+    method_name: str
+    method_traces: Traces | None
+    baseline_traces: Traces
+    method_predictions: list[dict] | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    metric: str
+    value: dict  # {"estimate", "ci_low", "ci_high"}, each a number or None
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str
+    expectation: str
+    compare: Callable[[Inputs], Comparison] | None  # None: measured from the other controls' results
+    check: Callable[[dict, dict[str, dict]], Measurement]  # (this control's result or None, all results)
+
+
+CONTROLS: dict[str, Control] = {}
+
+
+def control(name: str, expectation: str, compare=None):
+    """Register ``check`` as the control ``name``; ``compare`` builds its pipeline run from the inputs."""
+    def register(check):
+        CONTROLS[name] = Control(name, expectation, compare, check)
+        return check
+    return register
+
+
+def derangement(ids: list[str], seed: int) -> dict[str, str]:
+    """``{id: id whose trace it receives}`` with no id receiving its own: a uniformly random single cycle
+    (Sattolo's algorithm), deterministic for ``seed``. A cycle through every id is a derangement by construction,
+    so no example can keep its trace by chance."""
+    if len(ids) < 2:
+        raise DataError(f"cannot misassign traces among {len(ids)} training example(s): need at least 2",
+                        field="train")
+    order = list(ids)
+    rng = np.random.default_rng(seed)
+    for i in range(len(order) - 1, 0, -1):
+        j = int(rng.integers(0, i))  # j < i, never i itself: this is what makes it a single cycle
+        order[i], order[j] = order[j], order[i]
+    return dict(zip(ids, order))
+
+
+def shuffle_traces(traces: Traces, train: list[dict], seed: int) -> tuple[Traces, dict[str, str]]:
+    """The traces re-assigned along ``derangement`` of the training ids; returns them and the assignment."""
+    source = derangement([r["id"] for r in train], seed)
+    return {rid: traces[src] for rid, src in source.items()}, source
+
+
+def _headline(result: dict, rate: str = "win_rate") -> tuple[dict, dict]:
+    summary = result["summary"]
+    stat = summary["dimensions"][summary["headline"]]
+    return stat, stat[rate]
+
+
+def _fmt(value: dict) -> str:
+    if value["estimate"] is None:
+        return "undefined"
+    ci = "" if value["ci_low"] is None else f" [{value['ci_low']:.2f}, {value['ci_high']:.2f}]"
+    return f"{value['estimate']:.2f}{ci}"
+
+
+# -- oracle -------------------------------------------------------------------------------------------------------
+def _oracle(inputs: Inputs) -> Comparison:
+    return Comparison("oracle", None, inputs.backward, method_predictions=oracle_predictions(inputs.test))
+
+
+@control("oracle", f"the real action beats Backward Synthesis' prediction: win rate (ties excluded) >= "
+                   f"{ORACLE_MIN_WIN_RATE:.0%} and its 95% CI above 50%", _oracle)
+def check_oracle(result: dict, results: dict[str, dict]) -> Measurement:
+    stat, value = _headline(result)
+    decided = stat["wins"] + stat["losses"]
+    ok = value["estimate"] is not None and value["estimate"] >= ORACLE_MIN_WIN_RATE and value["ci_low"] > 0.5
+    return Measurement("win_rate", value, PASS if ok else FAIL,
+                       f"won {stat['wins']} of {decided} decided pairs ({stat['ties']} ties, {stat['invalid']} "
+                       f"invalid): {_fmt(value)}")
+
+
+# -- self ---------------------------------------------------------------------------------------------------------
+def _self(inputs: Inputs) -> Comparison:
+    # the very same traces on both sides: the pipeline makes the same predictions (read back, not regenerated)
+    return Comparison("backward_self", inputs.backward, inputs.backward)
+
+
+@control("self", f"identical predictions in both slots: every order flip is a tie (tie rate >= "
+                 f"{SELF_MIN_TIE_RATE:.0%}) and the win rate, ties as half, has 50% inside its 95% CI", _self)
+def check_self(result: dict, results: dict[str, dict]) -> Measurement:
+    stat, value = _headline(result, "win_rate_ties_half")
+    tie_rate = result["judge_health"]["by_dimension"][result["summary"]["headline"]]["tie_rate"]
+    identical = result["method"]["predictions_sha256"] == result["baseline"]["predictions_sha256"]
+    ok = (identical and tie_rate is not None and tie_rate >= SELF_MIN_TIE_RATE and value["ci_low"] is not None
+          and value["ci_low"] <= 0.5 <= value["ci_high"])
+    return Measurement("win_rate_ties_half", value, PASS if ok else FAIL,
+                       f"predictions identical: {'yes' if identical else 'NO'}; tie rate "
+                       f"{'undefined' if tie_rate is None else f'{tie_rate:.2f}'} ({stat['ties']} of {stat['n']}); "
+                       f"win rate, ties as half: {_fmt(value)}")
+
+
+# -- shuffled traces ----------------------------------------------------------------------------------------------
+def _shuffled(inputs: Inputs) -> Comparison:
+    shuffled, source = shuffle_traces(inputs.backward, inputs.train, inputs.seed)
+    return Comparison("backward_shuffled", shuffled, inputs.backward,
+                      meta={"shuffle_seed": inputs.seed, "misassigned": sum(s != i for i, s in source.items()),
+                            "n_traces": len(source)})
+
+
+@control("shuffled_traces", "traces given to the wrong training examples do not beat the correctly assigned ones: "
+                            "the 95% CI of their win rate (ties excluded) does not lie above 50%", _shuffled)
+def check_shuffled(result: dict, results: dict[str, dict]) -> Measurement:
+    stat, value = _headline(result)
+    ok = value["ci_low"] is None or value["ci_low"] <= 0.5
+    return Measurement("win_rate", value, PASS if ok else FAIL,
+                       f"shuffled won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: {_fmt(value)}")
+
+
+# -- no reasoning -------------------------------------------------------------------------------------------------
+def _no_reasoning(inputs: Inputs) -> Comparison:
+    return Comparison("no_reasoning", None, inputs.backward)
+
+
+@control("no_reasoning", "reported beside Backward Synthesis, no pass/fail: a win rate below 50% means the traces "
+                         "help the action model", _no_reasoning)
+def check_no_reasoning(result: dict, results: dict[str, dict]) -> Measurement:
+    stat, value = _headline(result)
+    return Measurement("win_rate", value, INFO,
+                       f"no traces won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: {_fmt(value)}")
+
+
+# -- length -------------------------------------------------------------------------------------------------------
+def length_correlation(examples: list[dict], *, seed: int = 0, n_boot: int = N_BOOT) -> dict:
+    """The judge-health length correlation of ``examples`` (result-file examples) with a 95% bootstrap CI that
+    resamples examples (all of an example's judgments move together)."""
+    estimate = judge_health(examples)["length_correlation"]
+    rng = np.random.default_rng(seed)
+    draws = [judge_health([examples[i] for i in rng.integers(0, len(examples), len(examples))])["length_correlation"]
+             for _ in range(n_boot)] if examples else []
+    draws = np.array([d for d in draws if d is not None])
+    if estimate is None or draws.size == 0:
+        return {"estimate": estimate, "ci_low": None, "ci_high": None}
+    return {"estimate": estimate, "ci_low": round(float(np.percentile(draws, 2.5)), 6),
+            "ci_high": round(float(np.percentile(draws, 97.5)), 6)}
+
+
+@control("length", f"the judge does not follow length: |correlation of its choice with the length difference of "
+                   f"the two predictions| < {LENGTH_MAX_ABS_CORRELATION} (pooled over "
+                   f"{' and '.join(LENGTH_FROM)})")
+def check_length(result: dict | None, results: dict[str, dict]) -> Measurement:
+    examples = [ex for name in LENGTH_FROM for ex in results[name]["examples"]]
+    seed = results[LENGTH_FROM[0]]["seeds"]["bootstrap"]
+    value = length_correlation(examples, seed=seed)
+    r = value["estimate"]
+    if r is None:
+        return Measurement("length_correlation", value, FAIL,
+                           "undefined: the judge's choices or the length differences never vary, so a length "
+                           "preference cannot be ruled out")
+    ok = abs(r) < LENGTH_MAX_ABS_CORRELATION
+    side = "longer" if r > 0 else "shorter"
+    return Measurement("length_correlation", value, PASS if ok else FAIL,
+                       f"r = {_fmt(value)} over {len(examples)} pairs; "
+                       + ("no strong length preference" if ok else f"the judge prefers the {side} prediction"))

@@ -1,0 +1,149 @@
+"""The controls report: build, validate (``controls_report.schema.json``), write atomically, render as tables.
+
+A recorded report is ``<dir>/<judge>/<pack>--<user>.json`` plus a Markdown page beside it (``.md``) with the table
+and the command that made it; ``<dir>/index.json`` lists every report in the folder, so the leaderboard can link
+the latest one for each judge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tabulate import tabulate
+
+from ..errors import DataError
+from ..io import atomic_write_text, dumps_canonical, read_json, sha256_text, write_json
+from ..schema import validate
+
+SCHEMA = "controls_report"
+INDEX = "index.json"
+
+
+def digest(doc: dict) -> str:
+    """sha256 of the deterministic part of a report (everything but ``run`` and ``digest``)."""
+    return sha256_text(dumps_canonical({k: v for k, v in doc.items() if k not in ("run", "digest")}))
+
+
+def finalize(doc: dict, run: dict) -> dict:
+    """Add ``schema_version``, ``digest`` and ``run`` to a report and validate it."""
+    doc = {"schema_version": 1} | {k: v for k, v in doc.items() if k not in ("run", "digest")}
+    doc["digest"] = digest(doc)
+    doc["run"] = run
+    check(doc)
+    return doc
+
+
+def check(doc: dict, *, file: object = None) -> None:
+    """Validate a report against its schema, then what a schema cannot say: the digest and the pass/fail counts
+    match the content. Raises DataError naming the file, the report and the field."""
+    where = f"controls report {doc.get('pack', {}).get('name')}/{doc.get('user')}" if isinstance(doc, dict) else None
+    validate(SCHEMA, doc, file=file, record=where)
+    if doc["digest"] != digest(doc):
+        raise DataError("digest does not match the report's content (edited by hand?)", file=file, record=where,
+                        field="digest")
+    for field, status in (("passed", "PASS"), ("failed", "FAIL")):
+        if doc[field] != sum(c["status"] == status for c in doc["controls"]):
+            raise DataError(f"{field} does not count the controls marked {status}", file=file, record=where,
+                            field=field)
+
+
+def read_report(path: Path | str) -> dict:
+    """A report file, validated."""
+    doc = read_json(path)
+    check(doc, file=path)
+    return doc
+
+
+def _value(v: dict) -> str:
+    if v["estimate"] is None:
+        return "undefined"
+    ci = "" if v["ci_low"] is None else f" [{v['ci_low']:.2f}, {v['ci_high']:.2f}]"
+    return f"{v['estimate']:.2f}{ci}"
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def table(report: dict, tablefmt: str = "simple") -> str:
+    """The controls as a table: expectation, measured value with 95% CI, status, and the judge's health figures."""
+    rows = []
+    for c in report["controls"]:
+        h = c["judge_health"] or {}
+        n = c["counts"]
+        rows.append([c["name"], c["expectation"], c["metric"], _value(c["value"]), c["status"],
+                     "-" if n is None else f"{n['wins']}/{n['losses']}/{n['ties']}/{n['invalid']}",
+                     _num(h.get("order_flip_rate")), _num(h.get("first_position_win_rate")),
+                     _num(h.get("length_correlation"))])
+    return tabulate(rows, headers=["control", "expectation", "metric", "value [95% CI]", "status",
+                                   "W/L/T/invalid", "order flips", "first pos. wins", "length r"],
+                    tablefmt=tablefmt, maxcolwidths=[None, 60 if tablefmt == "simple" else None] + [None] * 7)
+
+
+def markdown(report: dict) -> str:
+    """A Markdown page for one report: what was run, the table, the reasons, the command."""
+    am, j, t = report["action_model"], report["judge"], report["test"]
+    lines = [
+        f"# Validity controls: {report['pack']['name']}/{report['user']}, judge {j['name']}",
+        "",
+        f"- action model: `{am['name']}` ({am['backend']}, fingerprint `{am['fingerprint'][:12]}`)",
+        f"- judge: `{j['name']}` ({j['backend']}, mode `{j['mode']}`, fingerprint `{j['fingerprint'][:12]}`)",
+        f"- test examples: {t['n_evaluated']} of {t['n_total']}; k = {report['settings']['k']}; "
+        f"seed {report['settings']['seed']}",
+        f"- Backward Synthesis traces: {report['backward_traces']['n_traces']} ({report['backward_traces']['source']}),"
+        f" sha256 `{report['backward_traces']['sha256'][:12]}`",
+        f"- result: {report['passed']} passed, {report['failed']} failed; made {report['run']['created_at']} "
+        f"(report digest `{report['digest'][:12]}`)",
+        "",
+        table(report, "github"),
+        "",
+        "W/L/T/invalid: the method side's wins, losses, ties (order flips) and unparseable verdicts on the headline "
+        "dimension; the last three columns are that run's judge health.",
+        "",
+        "## Why each status",
+        "",
+        *[f"- **{c['name']}** ({c['status']}): {c['reason']}" for c in report["controls"]],
+        "",
+        "## Made with",
+        "",
+        "```bash",
+        report["command"] or "(from Python: benchmark.controls.run_controls)",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def report_stem(report: dict) -> str:
+    return f"{report['pack']['name']}--{report['user']}"
+
+
+def write_report(report: dict, out_dir: Path | str) -> tuple[Path, Path]:
+    """Validate and atomically write ``<out_dir>/<judge>/<pack>--<user>.{json,md}``; refresh the index."""
+    check(report)
+    folder = Path(out_dir) / "".join(c if c.isalnum() or c in "._-" else "_" for c in report["judge"]["name"])
+    json_path, md_path = folder / f"{report_stem(report)}.json", folder / f"{report_stem(report)}.md"
+    write_json(json_path, report)
+    atomic_write_text(md_path, markdown(report))
+    write_index(out_dir)
+    return json_path, md_path
+
+
+def write_index(out_dir: Path | str) -> Path:
+    """``<out_dir>/index.json``: every report under ``out_dir`` (judge, pack, user, path, created_at, passed,
+    failed), newest first per judge. Rebuilt from the report files themselves, so it cannot drift from them."""
+    out_dir = Path(out_dir)
+    entries = []
+    for path in sorted(out_dir.glob("*/*.json")):
+        r = read_report(path)
+        entries.append({"judge": r["judge"]["name"], "action_model": r["action_model"]["name"],
+                        "pack": r["pack"]["name"], "user": r["user"], "path": path.relative_to(out_dir).as_posix(),
+                        "markdown": path.with_suffix(".md").relative_to(out_dir).as_posix(),
+                        "created_at": r["run"]["created_at"], "passed": r["passed"], "failed": r["failed"]})
+    entries.sort(key=lambda e: (e["judge"], e["created_at"]), reverse=True)
+    latest: dict[str, str] = {}
+    for e in entries:
+        latest.setdefault(e["judge"], e["path"])
+    path = out_dir / INDEX
+    write_json(path, {"reports": entries, "latest_by_judge": latest})
+    return path

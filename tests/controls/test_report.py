@@ -1,0 +1,118 @@
+"""A tiny real run of every control produces a report that validates, records the right comparisons, is reproduced
+from disk by a rerun without model calls, and is written and refused as the schema says."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from benchmark.cli import cli
+from benchmark.controls import CONTROLS, read_report, run_controls, write_report
+from benchmark.controls.report import check, digest
+from benchmark.controls.run import controls_dir
+from benchmark.errors import DataError
+from benchmark.io import read_json
+
+from .conftest import PACK, TINY, USER
+
+
+def _result(name: str) -> dict:
+    return read_json(controls_dir(PACK, USER) / "results" / "smollm2-135m--smollm2-135m" / f"{name}.json")
+
+
+def test_tiny_real_run_reports_every_control_and_validates(tiny_report):
+    check(tiny_report)
+    assert [c["name"] for c in tiny_report["controls"]] == list(CONTROLS)
+    by_name = {c["name"]: c for c in tiny_report["controls"]}
+    assert by_name["no_reasoning"]["status"] == "INFO"
+    assert by_name["length"]["comparison"] is None and by_name["oracle"]["comparison"] == {
+        "method": "oracle", "baseline": "backward"}
+    assert tiny_report["test"]["n_evaluated"] == TINY["limit"]
+    assert tiny_report["passed"] + tiny_report["failed"] == sum(c["status"] != "INFO" for c in tiny_report["controls"])
+
+
+def test_self_control_fed_identical_predictions_so_every_decided_verdict_is_a_tie(tiny_report):
+    result = _result("self")
+    assert result["method"]["predictions_sha256"] == result["baseline"]["predictions_sha256"]
+    assert result["method"]["traces_sha256"] == result["baseline"]["traces_sha256"]
+    finals = {v["final"] for ex in result["examples"] for v in ex["verdicts"].values()}
+    assert finals <= {"tie", "invalid"}
+    assert next(c for c in tiny_report["controls"] if c["name"] == "self")["reason"].startswith(
+        "predictions identical: yes")
+
+
+def test_oracle_control_judged_the_real_actions(tiny_report, cameron):
+    test = cameron[1][:TINY["limit"]]
+    result = _result("oracle")
+    assert [ex["method_chars"] for ex in result["examples"]] == [len(r["action"]) for r in test]
+    assert result["method"]["reasoning"] is False
+
+
+def test_shuffled_control_evaluated_other_traces_than_the_baseline(tiny_report):
+    result = _result("shuffled_traces")
+    assert result["method"]["traces_sha256"] != result["baseline"]["traces_sha256"]
+    assert result["method"]["n_traces"] == result["baseline"]["n_traces"]
+
+
+def test_rerun_makes_no_model_call_and_gives_the_same_report(tiny_report, traces_file):
+    again = run_controls(PACK, USER, traces=traces_file, command="pytest tiny run", **TINY)
+    assert again["digest"] == tiny_report["digest"]
+    for name, costs in again["run"]["costs"].items():
+        assert costs["predict"]["calls"] == 0 and costs["judge"]["calls"] == 0, name
+
+
+def test_write_report_records_json_markdown_and_index(tiny_report, tmp_path):
+    json_path, md_path = write_report(tiny_report, tmp_path)
+    assert json_path == tmp_path / "smollm2-135m" / "pmq-sample--cameron.json"
+    assert read_report(json_path) == tiny_report
+    page = md_path.read_text()
+    assert "| oracle" in page and "pytest tiny run" in page
+    index = read_json(tmp_path / "index.json")
+    assert index["latest_by_judge"] == {"smollm2-135m": "smollm2-135m/pmq-sample--cameron.json"}
+    assert [p.name for p in json_path.parent.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def _redigest(doc: dict) -> dict:
+    doc["digest"] = digest(doc)
+    return doc
+
+
+def test_malformed_reports_are_refused_naming_the_field(tiny_report, tmp_path):
+    bad_status = copy.deepcopy(tiny_report)
+    bad_status["controls"][0]["status"] = "MAYBE"
+    with pytest.raises(DataError, match="controls/0/status"):
+        check(_redigest(bad_status))
+
+    missing = copy.deepcopy(tiny_report)
+    del missing["judge"]
+    with pytest.raises(DataError, match="'judge' is a required property"):
+        check(_redigest(missing))
+
+    edited = copy.deepcopy(tiny_report)
+    edited["controls"][0]["value"]["estimate"] = 1.0
+    with pytest.raises(DataError, match="digest"):
+        check(edited)
+
+    miscounted = copy.deepcopy(tiny_report)
+    miscounted["passed"] += 1
+    with pytest.raises(DataError, match="field passed"):
+        check(_redigest(miscounted))
+
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(tiny_report)[:-20])
+    with pytest.raises(DataError, match="broken.json"):
+        read_report(path)
+
+
+def test_cli_prints_the_table_and_writes_the_report(tiny_report, traces_file, tmp_path):
+    args = ["controls", "--pack", PACK, "--user", USER, "--traces", str(traces_file), "--out", str(tmp_path)]
+    args += [a for k, v in TINY.items() for a in (f"--{k.replace('_', '-')}", str(v))]
+    out = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert "shuffled_traces" in out.output and "passed" in out.output
+    written = read_report(tmp_path / "smollm2-135m" / "pmq-sample--cameron.json")
+    assert written["digest"] == tiny_report["digest"]
+    assert written["command"].startswith("reconbench ")
