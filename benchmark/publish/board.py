@@ -204,17 +204,22 @@ def _controls_section(controls: list[dict]) -> str:
             _table(["Judge", "Fingerprint", "Report", "Created"], body) + "</section>")
 
 
+def _train(train: dict | None) -> str:
+    return "all" if train is None else f'{train["n_used"]}/{train["n_total"]}'
+
+
 def _provenance_section(rows: list[dict]) -> str:
     body = []
     for r in rows:
         for res in r["results"]:
             body.append(f'<tr><td>{_e(r["method"])}</td><td>{_e(res["pack"])}/{_e(res["user"])}</td>'
+                        f'<td class="num">{_train(res["train"])}</td>'
                         f'<td class="num">{res["n_evaluated"]}/{res["n_total"]}</td>'
                         f'<td>{_e(r["action_model"]["name"])}</td><td>{_e(r["judge"]["name"])}</td>'
                         f'<td class="fp">{_e(_short(res["digest"]))}</td><td>{_e(res["created_at"])}</td>'
                         f'<td><code>{_e(res["file"])}</code></td></tr>')
     return ('<section id="results"><h2>Result files</h2>' +
-            _table(["Method", "Pack/user", "Test examples", "Action model", "Judge", "Digest", "Created", "File"],
+            _table(["Method", "Pack/user", "Training examples", "Test examples", "Action model", "Judge", "Digest", "Created", "File"],
                    body) + "</section>")
 
 

@@ -49,6 +49,7 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
             "file": (path.relative_to(root) if root else path).as_posix(), "digest": doc["digest"],
             "pack": doc["pack"]["name"], "domain": doc["domain"], "user": doc["user"],
             "n_evaluated": doc["test"]["n_evaluated"], "n_total": doc["test"]["n_total"],
+            "train": doc.get("train"),
             "traces_sha256": doc["method"]["traces_sha256"], "created_at": doc["run"]["created_at"]})
         row["examples"].extend(_examples(doc))
     out = []
