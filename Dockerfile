@@ -13,14 +13,12 @@ ARG WHEELHOUSE_IMAGE=reconbench-wheelhouse:latest
 
 FROM ${WHEELHOUSE_IMAGE} AS wheelhouse
 
-# the dependencies alone: this layer only changes with pyproject.toml's dependency list
+# the dependencies alone: this layer changes only with the wheelhouse (its requirements.txt comes from
+# pyproject.toml's dependency list, written by scripts/wheelhouse.sh)
 FROM ${BASE_IMAGE} AS deps
 COPY --from=wheelhouse /wheels /wheels
-COPY pyproject.toml /src/
-RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels torch==2.13.0 "setuptools>=68" wheel \
- && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels -r /tmp/requirements.txt \
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheels -r /wheels/requirements.txt \
  && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
 # the final image holds the venv, not the wheelhouse; a code change rebuilds only the last layers
@@ -29,6 +27,7 @@ COPY --from=deps /opt/venv /opt/venv
 COPY pyproject.toml README.md /src/
 COPY benchmark /src/benchmark
 RUN /opt/venv/bin/pip install --no-cache-dir --no-index --no-deps --no-build-isolation /src \
+ && /opt/venv/bin/pip check \
  && rm -rf /src /opt/venv/lib/python3*/site-packages/benchmark/__pycache__ \
  && useradd --uid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin reconbench
 ENV PATH=/opt/venv/bin:$PATH \

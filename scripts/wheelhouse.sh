@@ -20,6 +20,9 @@ for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
         print(dep)
 PYEOF
 )
+# what the image installs: the wheelhouse carries its own requirements, so the image's dependency layer depends on
+# the wheelhouse alone (a pyproject.toml edit that does not touch dependencies rebuilds nothing heavy)
+printf '%s\n' "$TORCH" "${deps[@]}" "setuptools>=68" wheel > "$DIR/requirements.txt"
 # `pip wheel` copies existing wheels and builds the rest; a second run finds everything already there
 $PY -m pip wheel -q --wheel-dir "$DIR" --find-links "$DIR" "$TORCH" "${deps[@]}" "setuptools>=68" wheel 2> >(grep -v "neither a file nor a directory" >&2)
 echo "wheelhouse: $(ls "$DIR" | wc -l) wheels, $(du -sh "$DIR" | cut -f1) in $DIR" >&2

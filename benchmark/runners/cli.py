@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import importlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -13,7 +13,7 @@ from tabulate import tabulate
 
 from .. import paths
 from ..errors import ReconBenchError
-from ._contract import load_submission
+from ._contract import TRACES_FILE, load_submission
 from ._run import RUNNERS, run_split
 from .validate import LeakCheck
 
@@ -33,7 +33,11 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
 @click.option("--leak-max-fraction", type=click.FloatRange(0, 1), default=LeakCheck.max_fraction, show_default=True,
               help="fail the run when more than this share of traces copy the real action")
 @click.option("--no-evaluate", is_flag=True, help="only run and validate; do not call the evaluation stage")
-def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate):
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Backward Synthesis traces.jsonl to evaluate against [default: the newest recorded backward run]")
+@click.option("--eval-limit", type=click.IntRange(min=1), help="evaluate only the first N test examples")
+def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
+           baseline, eval_limit):
     """Validate and run the submission at PATH on the user splits of PACK, validate its traces and record the
     outcome (with logs) under the runs folder; then evaluate the traces that passed."""
     from .. import packs  # lazily: loading packs is not needed for `images`
@@ -58,24 +62,40 @@ def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, 
     click.echo(tabulate(rows, headers=["pack", "user", "status", "failure", "blame", "traces", "records", "seconds",
                                        "run"]))
     if ok_runs and not no_evaluate:
-        _evaluate(sub, pack, ok_runs)
+        _evaluate(sub, pack, ok_runs, baseline=baseline, train_limit=limit, limit=eval_limit)
     if len(ok_runs) < len(rows):
         raise SystemExit(1)
 
 
-def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]]) -> None:
-    """Hand the validated traces to the evaluation stage (benchmark.evaluate), when it is installed."""
+def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path | None, train_limit: int | None,
+              limit: int | None) -> None:
+    """Hand the validated traces to the evaluation stage (benchmark.evaluate), against Backward Synthesis."""
     try:
-        evaluate = importlib.import_module("benchmark.evaluate")
+        from ..evaluate import evaluate
+        from ..evaluate.cli import summary_table
     except ModuleNotFoundError:
-        click.echo("evaluation stage not available: traces recorded, not evaluated", err=True)
-        return
-    fn = getattr(evaluate, "evaluate_traces", None)
-    if fn is None:
-        click.echo("benchmark.evaluate has no evaluate_traces(): traces recorded, not evaluated", err=True)
+        click.echo("the evaluation stage is not installed: traces recorded, not evaluated", err=True)
         return
     for user, run_dir in ok_runs:
-        fn(pack=pack, user=user, method=sub.name, traces_path=run_dir / "traces.jsonl")
+        base = baseline or _baseline_traces(pack, user)
+        if base is None:
+            click.echo(f"{pack}/{user}: no Backward Synthesis traces to compare with (run `reconbench baselines run "
+                       f"backward` or submit submissions/backward first, or pass --baseline): not evaluated", err=True)
+            continue
+        result = evaluate(run_dir / TRACES_FILE, base, pack, user, method_name=sub.name, train_limit=train_limit,
+                          limit=limit)
+        click.echo(f"{pack}/{user}: {sub.name} vs backward ({base})")
+        click.echo(summary_table(result))
+
+
+def _baseline_traces(pack: str, user: str) -> Path | None:
+    """The newest recorded Backward Synthesis traces for (pack, user): a successful run of the backward submission,
+    else the output of `reconbench baselines run backward`."""
+    candidates = [p.parent / json.loads(p.read_text())["traces"]
+                  for p in (paths.runs_dir() / "submissions" / "backward").glob(f"*/{pack}/{user}/latest.json")]
+    candidates += (paths.runs_dir() / "baselines").glob(f"*/{pack}/{user}/backward/output/{TRACES_FILE}")
+    candidates = [p for p in candidates if p.is_file()]
+    return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
 def _parse_build_arg(text: str) -> tuple[str, str]:

@@ -43,10 +43,10 @@ def build(c: docker.DockerClient, *, tag: str, echo: bool = False, **kwargs) -> 
 def build_wheelhouse_image(wheel_dir: Path, image: str) -> str:
     """Load the wheels of ``wheel_dir`` into ``image`` (FROM scratch, at /wheels); returns the image id."""
     wheel_dir = Path(wheel_dir).resolve()
-    if not any(wheel_dir.glob("*.whl")):
-        raise InfrastructureFailure("build_failed", f"no wheels in {wheel_dir}: run scripts/wheelhouse.sh first")
+    if not any(wheel_dir.glob("*.whl")) or not (wheel_dir / "requirements.txt").is_file():
+        raise InfrastructureFailure("build_failed", f"no wheelhouse in {wheel_dir}: run scripts/wheelhouse.sh first")
     with tempfile.NamedTemporaryFile("w", suffix=".Dockerfile", dir=wheel_dir) as df:
-        df.write("FROM scratch\nCOPY *.whl /wheels/\n")
+        df.write("FROM scratch\nCOPY requirements.txt *.whl /wheels/\n")
         df.flush()
         return build(engine_client(timeout=600), path=str(wheel_dir), dockerfile=Path(df.name).name, tag=image,
                      echo=True)
