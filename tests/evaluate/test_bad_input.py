@@ -1,0 +1,92 @@
+"""Bad input is a clear DataError naming file, record and field, raised before any model is loaded (the model
+names below do not exist, so reaching the model would fail differently), or a counted, reported event."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from benchmark.errors import DataError
+from benchmark.evaluate import evaluate, judge_pairs, predict
+from benchmark.evaluate.predict import first
+from benchmark.io import read_jsonl, write_jsonl
+
+from .conftest import PACK, USER
+
+NO_MODEL = {"action_model": "no-such-model", "judge": "no-such-model"}
+
+
+def _rewrite(src, dst, change):
+    rows = read_jsonl(src)
+    write_jsonl(dst, change(rows))
+    return dst
+
+
+def test_traces_for_a_different_pack_are_refused(traces_files, tmp_path):
+    other = _rewrite(traces_files["method"], tmp_path / "t.jsonl",
+                     lambda rows: [r | {"id": r["id"].replace(f"{PACK}/{USER}/", "scotus/sotomayor/")} for r in rows])
+    with pytest.raises(DataError, match="different pack") as e:
+        evaluate(other, traces_files["backward"], PACK, USER, **NO_MODEL)
+    assert e.value.field == "id" and str(e.value.file) == str(other) and e.value.record.startswith("scotus/")
+
+
+def test_missing_trace_ids_are_refused_naming_the_first(traces_files, tmp_path):
+    rows = read_jsonl(traces_files["method"])
+    short = _rewrite(traces_files["method"], tmp_path / "t.jsonl", lambda rows: rows[:-3])
+    with pytest.raises(DataError, match="3 of .* training records have no trace") as e:
+        evaluate(traces_files["backward"], short, PACK, USER, **NO_MODEL)
+    assert e.value.record == rows[-3]["id"] and e.value.field == "id"
+
+
+def test_duplicate_and_unknown_trace_ids_are_refused(traces_files, splits, tmp_path):
+    _, test = splits
+    dup = _rewrite(traces_files["method"], tmp_path / "dup.jsonl", lambda rows: rows + rows[:1])
+    with pytest.raises(DataError, match="duplicate"):
+        evaluate(dup, traces_files["backward"], PACK, USER, **NO_MODEL)
+    # a test id in a traces file: traces written for the wrong split
+    unknown = _rewrite(traces_files["method"], tmp_path / "unk.jsonl",
+                       lambda rows: rows + [{"id": test[0]["id"], "trace": "x"}])
+    with pytest.raises(DataError, match="not in the training split") as e:
+        evaluate(unknown, traces_files["backward"], PACK, USER, **NO_MODEL)
+    assert e.value.record == test[0]["id"]
+
+
+def test_malformed_traces_line_names_the_line(traces_files, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(traces_files["method"].read_text().splitlines()[0] + "\n{not json\n")
+    with pytest.raises(DataError, match="not valid JSON") as e:
+        evaluate(bad, traces_files["backward"], PACK, USER, **NO_MODEL)
+    assert e.value.record == "line 2"
+    wrong_type = _rewrite(traces_files["method"], tmp_path / "wt.jsonl",
+                          lambda rows: [rows[0] | {"trace": 7}] + rows[1:])
+    with pytest.raises(DataError, match="schema 'traces'") as e:
+        evaluate(wrong_type, traces_files["backward"], PACK, USER, **NO_MODEL)
+    assert e.value.field == "trace"
+
+
+def test_empty_test_split_and_zero_limit_are_refused(splits):
+    train, test = splits
+    with pytest.raises(DataError, match="no test records"):
+        predict(PACK, USER, None, object(), train=train, test=[])
+    with pytest.raises(DataError, match="limit must be at least 1"):
+        first(test, 0)
+
+
+def test_predictions_missing_for_a_test_record_are_refused(splits):
+    _, test = splits
+    preds = [{"id": r["id"], "action": "x"} for r in test[:1]]
+    with pytest.raises(DataError, match="have no baseline prediction") as e:
+        judge_pairs(test[:2], preds + [{"id": test[1]["id"], "action": "y"}], preds, object(), user_name="x")
+    assert e.value.record == test[1]["id"]
+
+
+def test_cli_prints_one_line_and_exits_2_on_bad_traces(traces_files, tmp_path):
+    short = _rewrite(traces_files["method"], tmp_path / "t.jsonl", lambda rows: rows[1:])
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "evaluate", "--traces", str(short), "--baseline",
+                           str(traces_files["backward"]), "--pack", PACK, "--user", USER], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "have no trace" in errors[0] and "Traceback" not in proc.stderr
