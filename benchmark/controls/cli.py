@@ -20,6 +20,8 @@ from ..evaluate.predict import MAX_TOKENS
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
 @click.option("--backend", default="transformers", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N test examples")
+@click.option("--train-limit", type=click.IntRange(min=2), default=None,
+              help="only the first N training examples (traces, retrieval, shuffling)")
 @click.option("--seed", type=int, default=0, show_default=True, help="generation, bootstrap and trace shuffling")
 @click.option("--k", type=click.IntRange(min=1), default=4, show_default=True, help="demonstrations per prediction")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=MAX_TOKENS, show_default=True,
@@ -29,13 +31,13 @@ from ..evaluate.predict import MAX_TOKENS
 @click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
-def controls(pack, user, judge, action_model, judge_mode, backend, limit, seed, k, max_tokens, traces, config, out):
+def controls(pack, user, judge, action_model, judge_mode, backend, limit, train_limit, seed, k, max_tokens, traces, config, out):
     """Run the validity controls (oracle, self, shuffled traces, no reasoning, length) on PACK/USER."""
     from .report import table, write_report
     from .run import run_controls
 
     report = run_controls(pack, user, traces=traces, config=config, action_model=action_model, judge=judge,
-                          judge_mode=judge_mode, backend=backend, k=k, limit=limit, seed=seed, max_tokens=max_tokens,
+                          judge_mode=judge_mode, backend=backend, k=k, limit=limit, train_limit=train_limit, seed=seed, max_tokens=max_tokens,
                           command=shlex.join(["reconbench", *sys.argv[1:]]))
     json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")
     click.echo(table(report))

@@ -133,7 +133,8 @@ def _oracle(inputs: Inputs) -> Comparison:
 def check_oracle(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result)
     decided = stat["wins"] + stat["losses"]
-    ok = value["estimate"] is not None and value["estimate"] >= ORACLE_MIN_WIN_RATE and value["ci_low"] > 0.5
+    ok = (value["estimate"] is not None and value["estimate"] >= ORACLE_MIN_WIN_RATE and value["ci_low"] is not None
+          and value["ci_low"] > 0.5)
     return Measurement("win_rate", value, PASS if ok else FAIL,
                        f"won {stat['wins']} of {decided} decided pairs ({stat['ties']} ties, {stat['invalid']} "
                        f"invalid): {_fmt(value)}")

@@ -19,16 +19,21 @@ SCHEMA = "controls_report"
 INDEX = "index.json"
 
 
+UNHASHED = ("run", "digest", "created_at")  # what describes one invocation, not the measurement
+
+
 def digest(doc: dict) -> str:
-    """sha256 of the deterministic part of a report (everything but ``run`` and ``digest``)."""
-    return sha256_text(dumps_canonical({k: v for k, v in doc.items() if k not in ("run", "digest")}))
+    """sha256 of the deterministic part of a report (everything but ``run``, ``created_at`` and ``digest``)."""
+    return sha256_text(dumps_canonical({k: v for k, v in doc.items() if k not in UNHASHED}))
 
 
 def finalize(doc: dict, run: dict) -> dict:
-    """Add ``schema_version``, ``digest`` and ``run`` to a report and validate it."""
-    doc = {"schema_version": 1} | {k: v for k, v in doc.items() if k not in ("run", "digest")}
+    """Add ``schema_version``, ``digest``, ``run`` and ``created_at`` (a copy of ``run.created_at``, where the
+    leaderboard reads it) to a report and validate it."""
+    doc = {"schema_version": 1} | {k: v for k, v in doc.items() if k not in UNHASHED}
     doc["digest"] = digest(doc)
     doc["run"] = run
+    doc["created_at"] = run["created_at"]
     check(doc)
     return doc
 
@@ -88,11 +93,12 @@ def markdown(report: dict) -> str:
         "",
         f"- action model: `{am['name']}` ({am['backend']}, fingerprint `{am['fingerprint'][:12]}`)",
         f"- judge: `{j['name']}` ({j['backend']}, mode `{j['mode']}`, fingerprint `{j['fingerprint'][:12]}`)",
-        f"- test examples: {t['n_evaluated']} of {t['n_total']}; k = {report['settings']['k']}; "
+        f"- test examples: {t['n_evaluated']} of {t['n_total']}; training examples: {report['train']['n_used']} of "
+        f"{report['train']['n_total']}; k = {report['settings']['k']}; "
         f"seed {report['settings']['seed']}",
         f"- Backward Synthesis traces: {report['backward_traces']['n_traces']} ({report['backward_traces']['source']}),"
         f" sha256 `{report['backward_traces']['sha256'][:12]}`",
-        f"- result: {report['passed']} passed, {report['failed']} failed; made {report['run']['created_at']} "
+        f"- result: {report['passed']} passed, {report['failed']} failed; made {report['created_at']} "
         f"(report digest `{report['digest'][:12]}`)",
         "",
         table(report, "github"),
@@ -139,7 +145,7 @@ def write_index(out_dir: Path | str) -> Path:
         entries.append({"judge": r["judge"]["name"], "action_model": r["action_model"]["name"],
                         "pack": r["pack"]["name"], "user": r["user"], "path": path.relative_to(out_dir).as_posix(),
                         "markdown": path.with_suffix(".md").relative_to(out_dir).as_posix(),
-                        "created_at": r["run"]["created_at"], "passed": r["passed"], "failed": r["failed"]})
+                        "created_at": r["created_at"], "passed": r["passed"], "failed": r["failed"]})
     entries.sort(key=lambda e: (e["judge"], e["created_at"]), reverse=True)
     latest: dict[str, str] = {}
     for e in entries:

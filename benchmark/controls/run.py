@@ -48,17 +48,18 @@ def _slug(s: str) -> str:
 
 def run_controls(pack: str, user: str, *, traces: Path | str | None = None, config: str = "cpu",
                  action_model="smollm2-135m", judge="smollm2-135m", judge_mode: str = "options",
-                 backend: str = "transformers", k: int = 4, limit: int | None = None, seed: int = 0,
-                 max_tokens: int = MAX_TOKENS, command: str | None = None) -> dict:
+                 backend: str = "transformers", k: int = 4, limit: int | None = None,
+                 train_limit: int | None = None, seed: int = 0, max_tokens: int = MAX_TOKENS, command: str | None = None) -> dict:
     """Run every control in ``CONTROLS`` on ``pack``/``user`` and return the validated report.
 
     ``traces``: a Backward Synthesis traces.jsonl for the training split (synthesized with ``config`` when None).
     ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects. ``limit``: the first N test
-    records. ``seed``: generation, bootstrap and the shuffling of traces. ``max_tokens``: of each prediction.
+    records; ``train_limit``: only the first N training records (traces, retrieval and shuffling use just those,
+    which makes Backward Synthesis affordable on a CPU). ``seed``: generation, bootstrap and the shuffling of traces. ``max_tokens``: of each prediction.
     ``command``: recorded in the report."""
     start = time.perf_counter()
-    train, test_all = load_splits(pack, user)
-    test = first(test_all, limit)
+    train_all, test_all = load_splits(pack, user)
+    train, test = first(train_all, train_limit), first(test_all, limit)
     path = Path(traces) if traces is not None else backward_traces(pack, user, train, config=config)
     backward = load_traces(path, pack, user, train)
     inputs = Inputs(pack, user, train, test, backward, seed)
@@ -74,7 +75,8 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
         comparisons[name] = cmp
         results[name] = evaluate(cmp.method_traces, cmp.baseline_traces, pack, user, method_name=cmp.method_name,
                                  baseline_name=BASELINE, action_model=action_lm, judge=judge_lm,
-                                 judge_mode=judge_mode, backend=backend, k=k, limit=limit, seed=seed,
+                                 judge_mode=judge_mode, backend=backend, k=k, limit=limit,
+                                 train_limit=train_limit, seed=seed,
                                  max_tokens=max_tokens, method_predictions=cmp.method_predictions,
                                  out=out_dir / f"{name}.json")
 
@@ -98,6 +100,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     any_result = next(iter(results.values()))
     doc = {
         "pack": any_result["pack"], "user": user, "domain": any_result["domain"], "test": any_result["test"],
+        "train": any_result["train"],
         "action_model": {f: any_result["action_model"][f] for f in ("name", "fingerprint", "backend")},
         "judge": {f: any_result["judge"][f] for f in ("name", "fingerprint", "backend", "mode")},
         "backward_traces": {"sha256": traces_sha256(backward, train), "n_traces": len(backward),

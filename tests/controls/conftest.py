@@ -11,8 +11,9 @@ from benchmark.io import write_jsonl
 from benchmark.packs import load_split
 
 PACK, USER = "pmq-sample", "cameron"
-# the smallest run that still exercises everything: 2 test examples, 2 demonstrations, short predictions
-TINY = dict(limit=2, k=2, max_tokens=12, seed=0)
+# the smallest run that still exercises everything: 2 test examples, 16 training examples, 2 demonstrations,
+# short predictions
+TINY = dict(limit=2, train_limit=16, k=2, max_tokens=12, seed=0)
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +25,10 @@ def cameron(build_pack_once) -> tuple[list[dict], list[dict]]:
 
 @pytest.fixture(scope="session")
 def traces_file(cameron, tmp_path_factory) -> Path:
-    """A traces file for the whole training split, each trace distinct and naming its own example (who asked, in
+    """A traces file for the training slice of TINY, each trace distinct and naming its own example (who asked, in
     which position), written here instead of synthesized: the controls are under test, not the synthesizer, and
-    synthesizing 128 traces would take minutes on a CPU."""
-    train, _ = cameron
+    synthesizing traces takes minutes on a shared CPU."""
+    train = cameron[0][:TINY["train_limit"]]
     path = tmp_path_factory.mktemp("traces") / "traces.jsonl"
     write_jsonl(path, [{"id": r["id"], "trace": f"Example {i}: Cameron answers {r['context'][-1]['speaker']}, "
                                                 f"defending the government's record."}

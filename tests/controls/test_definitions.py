@@ -12,13 +12,13 @@ from benchmark.controls.definitions import check_length
 from benchmark.errors import DataError
 from benchmark.evaluate import load_traces
 
-from .conftest import PACK, USER
+from .conftest import PACK, TINY, USER
 
 
 @pytest.fixture(scope="module")
 def inputs(cameron, traces_file) -> Inputs:
-    train, test = cameron
-    return Inputs(PACK, USER, train, test[:3], load_traces(traces_file, PACK, USER, train), seed=7)
+    train, test = cameron[0][:TINY["train_limit"]], cameron[1][:3]
+    return Inputs(PACK, USER, train, test, load_traces(traces_file, PACK, USER, train), seed=7)
 
 
 def test_every_control_of_the_issue_is_registered():

@@ -31,6 +31,7 @@ def test_tiny_real_run_reports_every_control_and_validates(tiny_report):
     assert by_name["length"]["comparison"] is None and by_name["oracle"]["comparison"] == {
         "method": "oracle", "baseline": "backward"}
     assert tiny_report["test"]["n_evaluated"] == TINY["limit"]
+    assert tiny_report["train"] == {"n_total": 128, "n_used": TINY["train_limit"], "limit": TINY["train_limit"]}
     assert tiny_report["passed"] + tiny_report["failed"] == sum(c["status"] != "INFO" for c in tiny_report["controls"])
 
 
