@@ -55,3 +55,41 @@ def test_cohen_kappa_hand_computed():
 ])
 def test_judge_reply_parsing_is_strict(reply, choice):
     assert parse_choice(reply) == choice
+
+
+def test_calibration_with_the_real_judge_on_labels_we_wrote(lm, tmp_path):
+    from benchmark.evaluate import calibrate
+    from benchmark.io import write_jsonl
+
+    context = [{"speaker": "Member", "text": "Will the Prime Minister tell the House what he is doing about hospital "
+                                             "waiting times?"}]
+    real = "Waiting times are down, and we are putting more money into the health service than ever before."
+    other = "I like to walk my dog in the park on Sunday mornings."
+    labels = [
+        {"id": "real-first", "context": context, "action": real, "a": real, "b": other, "label": "A"},
+        {"id": "real-second", "context": context, "action": real, "a": other, "b": real, "label": "B"},
+        {"id": "same", "context": context, "action": real, "a": other, "b": other, "label": "tie",
+         "dimension": "style"},
+    ]
+    path = tmp_path / "labels.jsonl"
+    write_jsonl(path, labels)
+    report = calibrate(path, lm)
+    assert report["n"] + report["invalid"] == 3
+    assert sum(sum(row.values()) for row in report["confusion"].values()) == report["n"]
+    by_id = {it["id"]: it["judge"] for it in report["items"]}
+    # identical predictions: both orders are the same prompt, so the judge's choice follows the position -> tie
+    assert by_id["same"] == "tie"
+    # swapping a and b swaps the judge's verdict (or keeps a tie): the second order is mapped back correctly
+    assert {"A": "B", "B": "A", "tie": "tie"}[by_id["real-first"]] == by_id["real-second"]
+    assert 0 <= report["agreement"] <= 1
+
+
+def test_human_labels_file_is_validated(tmp_path):
+    from benchmark.errors import DataError
+    from benchmark.evaluate.calibration import load_labels
+
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"id": "x", "context": [], "action": "a", "a": "a", "b": "b", "label": "C"}\n')
+    with pytest.raises(DataError, match="human_labels") as e:
+        load_labels(path)
+    assert e.value.field == "label" and e.value.record == "x"
