@@ -39,7 +39,7 @@ MAX_TOKENS = 256
 STOP = ("\nExample ",)  # the model starting another demonstration means the turn is over
 CHUNK = 8  # test examples per saved chunk
 
-_RESPONSE = re.compile(r"\bresponse\s*\**\s*:", re.I)
+_RESPONSE = re.compile(r"\bresponse\s*\**\s*:\**", re.I)
 _REASONING = re.compile(r"^\W*reasoning\s*\**\s*:\s*", re.I)
 
 
@@ -49,8 +49,9 @@ def _cut(text: str, limit: int) -> str:
 
 def parse_prediction(completion: str, name: str | None = None) -> dict:
     """``{"reasoning", "action", "parse_ok"}`` from a completion (see the module docstring). Without a
-    "Response:", the fallback action is the first paragraph, less a leading "Reasoning:" or "<name>:" label
-    (small models often continue the transcript instead of the format); it still counts as a parse failure."""
+    "Response:", the fallback action is the first paragraph that is not an introduction ending in ":", less a
+    leading "Reasoning:" or "<name>:" label (small models often narrate or continue the transcript instead of
+    following the format); it still counts as a parse failure."""
     found = list(_RESPONSE.finditer(completion))
     if found:
         action = completion[found[-1].end():].strip().strip('"').strip()
@@ -60,7 +61,10 @@ def parse_prediction(completion: str, name: str | None = None) -> dict:
     text = _REASONING.sub("", completion.strip()).strip()
     if name and text.lower().startswith(name.lower() + ":"):
         text = text[len(name) + 1:].strip()
-    return {"reasoning": "", "action": re.split(r"\n\s*\n", text, maxsplit=1)[0].strip(), "parse_ok": False}
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()] or [""]
+    # skip introductions such as "David Cameron's response is:" when something follows them
+    action = next((p for p in paragraphs if not p.endswith(":")), "").strip('"').strip()
+    return {"reasoning": "", "action": action, "parse_ok": False}
 
 
 def demonstration(index: int, record: dict, trace: str | None) -> str:
