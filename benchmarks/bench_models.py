@@ -51,12 +51,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--max-tokens", type=int, default=48)
+    ap.add_argument("--dtypes", default="float32,bfloat16", help="comma-separated dtypes to measure")
     ap.add_argument("--write", type=Path, help="also write the results as Markdown to this file")
     args = ap.parse_args()
     ensure_pulled(args.model)
     params = GenParams(max_tokens=args.max_tokens)
     rows, notes = [], []
-    for dtype in ("float32", "bfloat16"):
+    for dtype in args.dtypes.split(","):
         backend = TransformersLM(args.model, dtype=dtype)
         backend.generate(PROMPTS[:1], GenParams(max_tokens=4))  # warm-up
         seq, _ = throughput(backend, PROMPTS[:4], params, 1)
@@ -64,6 +65,7 @@ def main() -> None:
         for bs in (4, 16):
             tps, _ = throughput(backend, PROMPTS[:bs], params, bs)
             rows.append([dtype, f"batch {bs}", bs, f"{tps:.1f}", f"{tps / seq:.1f}x"])
+            print(*rows[-1], flush=True)
         backend.batch_size = 4
         batched = backend.generate(PROMPTS[:4], params)
         backend.batch_size = 1

@@ -5,6 +5,8 @@ token ids, so rendering and tokenization match the transformers backend; each sa
 
 from __future__ import annotations
 
+import math
+
 from ..errors import DataError, ModelNotAvailable
 from ._base import GenParams, Messages, Timer, Usage
 from ._convert import local_model
@@ -71,8 +73,6 @@ class VLLMLM:
         return self._last_logprobs(seqs, counts)
 
     def score_options(self, prompts: list[Messages], options: list[str]) -> list[dict[str, float]]:
-        import math
-
         firsts = [self.tokenizer(o, add_special_tokens=False).input_ids[:1] for o in options]
         if any(not f for f in firsts) or len({f[0] for f in firsts}) != len(options):
             raise DataError(f"answer options {options} are empty or share a first token", field="options")
