@@ -57,9 +57,12 @@ class Synthesis:
         total = Usage()
         for lm, before in self._lms:
             for name, now in lm.usage.as_dict().items():
+                diff = {k: v - before.get(name, {}).get(k, 0) for k, v in now.items()}
+                if not any(diff.values()):
+                    continue
                 mine = total.stages.setdefault(name, StageUsage())
-                for k, v in now.items():
-                    setattr(mine, k, getattr(mine, k) + v - before.get(name, {}).get(k, 0))
+                for k, v in diff.items():
+                    setattr(mine, k, getattr(mine, k) + v)
         return total
 
     def gen(self, section: str, **override) -> GenParams:
