@@ -1,0 +1,32 @@
+"""Cross-model transfer on the real debates pack with the real offline model: the grid writes a schema-valid matrix
+whose cells are real evaluations, and the board shows it. (The 2x2 SmolLM2 x Qwen2.5-Coder run is recorded in
+docs/leaderboard.md; here one model on both axes keeps the test inside the area's time budget.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark import publish
+from benchmark.evaluate import read_result
+from benchmark.paths import runs_dir
+from benchmark.publish.transfer import digest, run_transfer, save_transfer
+from benchmark.schema import validate
+
+
+@pytest.mark.slow
+def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, board):
+    build_pack_once("debates")
+    doc = run_transfer(pack="debates", user="biden", methods=["recon_select"], synthesizers=["smollm2-135m"],
+                       action_models=["smollm2-135m"], train_limit=4, limit=2, name="test-grid")
+    validate("transfer", doc)
+    assert doc["digest"] == digest(doc)
+    (cell,) = doc["cells"]
+    assert (cell["method"], cell["synthesizer"], cell["action_model"]) == ("recon_select", "smollm2-135m",
+                                                                            "smollm2-135m")
+    result = read_result(runs_dir() / "transfer" / "debates" / "biden" /
+                         "recon_select--smollm2-135m--smollm2-135m--smollm2-135m.json")
+    assert result["digest"] == cell["result_digest"] and result["train"]["n_used"] == 4
+    assert cell["n"] + cell["invalid"] == 2 == result["test"]["n_evaluated"]
+    save_transfer(doc, board)
+    page = publish.build(board)["html"].read_text()
+    assert "Cross-model transfer" in page and "test-grid" in page
