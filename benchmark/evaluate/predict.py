@@ -141,16 +141,17 @@ def predict(pack: str, user: str, traces: Traces | None, action_model, *, k: int
     digest = None if traces is None else traces_sha256(traces, train)
     path = Path(path) if path is not None else default_path(
         pack, user, predictions_key(pack, user, test, digest, action_model, k, seed, max_tokens))
+    name = user_name(pack, user)
     done: dict[str, dict] = {}
     if path.exists():
         for i, row in enumerate(read_jsonl(path), 1):
             validate("predictions", row, file=path, record=row.get("id", f"line {i}"))
-            done[row["id"]] = row
+            # parse again: a saved completion is the model's output; parsing it is the current code's job
+            done[row["id"]] = row | parse_prediction(row["completion"], name)
     todo = [r for r in test if r["id"] not in done]
     if todo:
         train_by_id = {r["id"]: r for r in train}
         near = neighbours(train, todo, k, embedder)
-        name = user_name(pack, user)
         params = GenParams(max_tokens=max_tokens, temperature=0.0, seed=seed, stop=STOP)
         with stage("predict"), tqdm(total=len(test), initial=len(test) - len(todo), desc="predict",
                                     unit="example", disable=None, leave=False) as bar:
