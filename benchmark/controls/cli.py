@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from .. import paths
 from ..evaluate.predict import MAX_TOKENS
+
+
+def _command() -> str:
+    """The command line that reproduces this run: every option the user set, from the parsed values (so it is the
+    same however the command was invoked)."""
+    ctx = click.get_current_context()
+    parts = ["reconbench", ctx.info_name]
+    for name, value in ctx.params.items():
+        if value is not None and ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
+            parts += [f"--{name.replace('_', '-')}", str(value)]
+    return shlex.join(parts)
 
 
 @click.command()
@@ -38,7 +49,7 @@ def controls(pack, user, judge, action_model, judge_mode, backend, limit, train_
 
     report = run_controls(pack, user, traces=traces, config=config, action_model=action_model, judge=judge,
                           judge_mode=judge_mode, backend=backend, k=k, limit=limit, train_limit=train_limit, seed=seed, max_tokens=max_tokens,
-                          command=shlex.join(["reconbench", *sys.argv[1:]]))
+                          command=_command())
     json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")
     click.echo(table(report))
     click.echo(f"\n{report['passed']} passed, {report['failed']} failed; report: {json_path} (table: {md_path})")
