@@ -53,7 +53,9 @@ def get_lm(name: str = DEFAULT_MODEL, backend: str = "transformers", *, cache: b
     """
     cache_path = None if cache is False else Path(paths.lm_cache_path() if cache is True else cache).expanduser()
     with _lock:
-        lm_key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(cache_path))
+        # the models folder is part of the key: the same name under another RECONBENCH_MODELS is another model
+        lm_key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(cache_path),
+                  str(paths.models_dir()))
         if lm_key not in _lms:
             _lms[lm_key] = CachedLM(_load_backend(name, backend, options),
                                     LMCache(cache_path) if cache_path is not None else None)
