@@ -86,14 +86,15 @@ def ci_bar(est: dict) -> str:
     return "".join(parts) + "</svg>"
 
 
-def _rate_cell(stat: dict | None, bar: bool = True) -> str:
+def _rate_cell(stat: dict | None, bar: bool = True, rate: str = "win_rate") -> str:
     if stat is None:
         return '<td class="num" data-sort="-1">–</td>'
-    est = stat["win_rate"]
+    est = stat[rate]
     sort = -1 if est["estimate"] is None else est["estimate"]
     ci = "" if est["ci_low"] is None else f'<br><span class="ci">[{_pct(est["ci_low"])}, {_pct(est["ci_high"])}]</span>'
     title = f'n={stat["n"]} wins={stat["wins"]} losses={stat["losses"]} ties={stat["ties"]} invalid={stat["invalid"]}'
-    return (f'<td class="num" data-sort="{sort}" title="{title}">{_pct(est["estimate"])}{ci}'
+    shown = "– (all ties)" if est["estimate"] is None and stat["n"] else _pct(est["estimate"])
+    return (f'<td class="num" data-sort="{sort}" title="{title}">{shown}{ci}'
             f'{"<br>" + ci_bar(est) if bar else ""}</td>')
 
 
@@ -119,15 +120,16 @@ def _overall_table(rows: list[dict], dims: list[str]) -> str:
         cells = [f'<td class="num" data-sort="{r["rank"] if r["rank"] is not None else 999}">'
                  f'{r["rank"] if r["rank"] is not None else "–"}</td>', _method_cell(r)]
         cells += [_rate_cell(r["dimensions"][d], bar=(d == "overall")) for d in dims]
+        cells.append(_rate_cell(o, bar=False, rate="win_rate_ties_half"))
         cells += [f'<td class="num">{o["n"]}</td>', f'<td class="num">{o["ties"]}</td>',
                   f'<td class="num">{o["invalid"]}</td>', f'<td class="num" data-sort="{len(r["users"])}" '
                   f'title="{_e(", ".join(r["users"]))}">{len(r["users"])}</td>']
         body.append(f'<tr class="{_row_class(r)}">{"".join(cells)}</tr>')
     body.append('<tr class="baseline"><td class="num" data-sort="999">–</td><td data-sort="backward"><strong>'
                 'backward</strong> (baseline)</td>' + '<td class="num" data-sort="0.5">50% by definition</td>' *
-                len(dims) + '<td></td>' * 4 + '</tr>')
-    return _table(["Rank", "Method"] + [f"Win rate: {d}" for d in dims] + ["Judged pairs", "Ties", "Invalid",
-                                                                              "Users"], body)
+                (len(dims) + 1) + '<td></td>' * 4 + '</tr>')
+    return _table(["Rank", "Method"] + [f"Win rate: {d}" for d in dims] +
+                  ["Overall, ties as half", "Judged pairs", "Ties", "Invalid", "Users"], body)
 
 
 def _pivot_table(rows: list[dict], key: str, label: str) -> str:
@@ -274,9 +276,10 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
             table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}",
                           r["action_model"]["name"], r["judge"]["name"]] +
                          [rate(r["dimensions"][d]) for d in scores["dimensions"]] +
-                         [o["n"], o["ties"], len(r["users"])])
+                         [rate({"win_rate": o["win_rate_ties_half"]}), o["n"], o["ties"], len(r["users"])])
         lines.append(tabulate(table, headers=["rank", "method", "action model", "judge"] +
-                              [f"win rate: {d}" for d in scores["dimensions"]] + ["judged pairs", "ties", "users"],
+                              [f"win rate: {d}" for d in scores["dimensions"]] +
+                              ["overall, ties as half", "judged pairs", "ties", "users"],
                               tablefmt="github"))
     for t in transfers:
         for method in t["methods"]:
