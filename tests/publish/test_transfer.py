@@ -17,7 +17,7 @@ from benchmark.schema import validate
 def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, board):
     build_pack_once("debates")
     doc = run_transfer(pack="debates", user="biden", methods=["recon_select"], synthesizers=["smollm2-135m"],
-                       action_models=["smollm2-135m"], train_limit=4, limit=2, name="test-grid")
+                       action_models=["smollm2-135m"], train_limit=2, limit=1, name="test-grid")
     validate("transfer", doc)
     assert doc["digest"] == digest(doc)
     (cell,) = doc["cells"]
@@ -25,8 +25,8 @@ def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, boar
                                                                             "smollm2-135m")
     result = read_result(runs_dir() / "transfer" / "debates" / "biden" /
                          "recon_select--smollm2-135m--smollm2-135m--smollm2-135m.json")
-    assert result["digest"] == cell["result_digest"] and result["train"]["n_used"] == 4
-    assert cell["n"] + cell["invalid"] == 2 == result["test"]["n_evaluated"]
+    assert result["digest"] == cell["result_digest"] and result["train"]["n_used"] == 2
+    assert cell["n"] + cell["invalid"] == 1 == result["test"]["n_evaluated"]
     save_transfer(doc, board)
     page = publish.build(board)["html"].read_text()
     assert "Cross-model transfer" in page and "test-grid" in page
