@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 
 from . import paths
-from .errors import ReconBenchError
 
 STEPS = 5
 
@@ -25,16 +24,13 @@ def _step(i: int, text: str, start: float) -> None:
 def run_demo(*, pack: str = "debates", user: str = "biden", train_limit: int = 8, limit: int = 6,
              model: str = "smollm2-135m", board: Path | None = None) -> dict:
     """Run the demo; returns ``{"board", "result", "seconds"}``."""
-    from . import packs, publish
-    from .publish._slice import evaluate_slice, slice_config, synthesize_slice
+    from . import publish
+    from .publish._slice import ensure_pack, evaluate_slice, slice_config, synthesize_slice
 
     start = time.perf_counter()
     board = Path(board) if board is not None else paths.runs_dir() / "demo" / "leaderboard"
     _step(1, f"pack {pack}: verify the built splits, or build them from {paths.raw_dir()}", start)
-    try:
-        packs.verify_pack(pack)
-    except ReconBenchError:
-        packs.build_pack(pack)
+    ensure_pack(pack)
     config = slice_config("cpu", model)
     for role in ("reconstruction", "judge"):
         config["models"][role]["name"] = model

@@ -20,7 +20,7 @@ from ..evaluate import DIMENSIONS
 from ..io import dumps_canonical, sha256_text, write_json
 from ..models import get_lm
 from ..schema import validate
-from ._slice import evaluate_slice, slice_config, synthesize_slice
+from ._slice import ensure_pack, evaluate_slice, slice_config, synthesize_slice
 
 
 def digest(doc: dict) -> str:
@@ -35,6 +35,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
     """Run the grid and return the matrix document (schema ``transfer``); results of each cell stay under
     ``<runs>/transfer/``."""
     start = time.perf_counter()
+    ensure_pack(pack)
     methods = [m for m in dict.fromkeys(methods) if m != "backward"]
     cells, synth_refs = [], []
     out_dir = paths.runs_dir() / "transfer" / pack / user
