@@ -33,7 +33,8 @@ _lms: dict[tuple, CachedLM] = {}
 
 
 def _load_backend(name: str, backend: str, options: dict):
-    key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    # the models folder is part of the key: the same name under another RECONBENCH_MODELS is another model
+    key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(paths.models_dir()))
     if key not in _backends:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -53,7 +54,6 @@ def get_lm(name: str = DEFAULT_MODEL, backend: str = "transformers", *, cache: b
     """
     cache_path = None if cache is False else Path(paths.lm_cache_path() if cache is True else cache).expanduser()
     with _lock:
-        # the models folder is part of the key: the same name under another RECONBENCH_MODELS is another model
         lm_key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(cache_path),
                   str(paths.models_dir()))
         if lm_key not in _lms:
