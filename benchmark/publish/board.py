@@ -258,7 +258,7 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
     def rate(stat: dict) -> str:
         e = stat["win_rate"]
         if e["estimate"] is None:
-            return "–"
+            return f"– ({stat['ties']}/{stat['n']} ties)" if stat.get("n") else "–"
         ci = "" if e["ci_low"] is None else f" [{_pct(e['ci_low'])}, {_pct(e['ci_high'])}]"
         return _pct(e["estimate"]) + ci
 

@@ -40,7 +40,7 @@ def add_cmd(results, board):
 def _rate(stat: dict) -> str:
     e = stat["win_rate"]
     if e["estimate"] is None:
-        return "-"
+        return f"- ({stat['ties']}/{stat['n']} ties)" if stat.get("n") else "-"
     return f"{100 * e['estimate']:.1f}" + ("" if e["ci_low"] is None else
                                           f" [{100 * e['ci_low']:.1f}, {100 * e['ci_high']:.1f}]")
 
