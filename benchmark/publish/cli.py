@@ -88,18 +88,19 @@ def show_cmd(by, board):
 @click.option("--config", default="cpu", show_default=True, help="synthesis config (the models of other roles)")
 @click.option("--train-limit", type=click.IntRange(min=1), help="first N training records")
 @click.option("--limit", type=click.IntRange(min=1), help="first N test records")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="action model tokens per prediction")
 @click.option("--name", help="matrix name [default: <pack>-<user>]")
 @_board_option
 @click.option("--no-build", is_flag=True, help="write the matrix only; do not rebuild the board")
 def transfer(pack, user, methods, synthesizers, action_models, judge, judge_mode, backend, config, train_limit,
-             limit, name, board, no_build):
+             limit, max_tokens, name, board, no_build):
     """Cross-model transfer: traces written by each synthesizer model, used by each action model; a matrix of
     win rates against Backward Synthesis (written by the same synthesizer model), one judge for every cell."""
     from .transfer import run_transfer, save_transfer
 
     doc = run_transfer(pack=pack, user=user, methods=list(methods), synthesizers=list(synthesizers),
                        action_models=list(action_models), judge=judge, judge_mode=judge_mode, backend=backend,
-                       config=config, train_limit=train_limit, limit=limit, name=name)
+                       config=config, train_limit=train_limit, limit=limit, max_tokens=max_tokens, name=name)
     path = save_transfer(doc, board_dir(board))
     for method in doc["methods"]:
         cells = {(c["synthesizer"], c["action_model"]): c for c in doc["cells"] if c["method"] == method}

@@ -31,9 +31,10 @@ def digest(doc: dict) -> str:
 def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list[str], action_models: list[str],
                  judge: str = "smollm2-135m", judge_mode: str = "options", backend: str = "transformers",
                  config: str | dict = "cpu", train_limit: int | None = None, limit: int | None = None,
-                 name: str | None = None) -> dict:
+                 max_tokens: int | None = None, name: str | None = None) -> dict:
     """Run the grid and return the matrix document (schema ``transfer``); results of each cell stay under
-    ``<runs>/transfer/``."""
+    ``<runs>/transfer/``. ``config``: the synthesis config (name or dict) whose synthesizer model each row
+    replaces; ``max_tokens``: the action model's budget per prediction."""
     start = time.perf_counter()
     ensure_pack(pack)
     methods = [m for m in dict.fromkeys(methods) if m != "backward"]
@@ -55,6 +56,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
                 grid.set_postfix_str(f"{method}@{synth} used by {action}")
                 result = evaluate_slice(method, traces, baseline, pack, user, train_limit=train_limit, limit=limit,
                                         action_model=action, judge=judge, judge_mode=judge_mode, backend=backend,
+                                        max_tokens=max_tokens,
                                         out=out_dir / f"{method}--{synth}--{action}--{judge}.json")
                 cells.append({"method": method, "synthesizer": synth, "action_model": action,
                               "result_digest": result["digest"]} | result["summary"]["dimensions"]["overall"])

@@ -1,6 +1,7 @@
 """Cross-model transfer on the real debates pack with the real offline model: the grid writes a schema-valid matrix
 whose cells are real evaluations, and the board shows it. (The 2x2 SmolLM2 x Qwen2.5-Coder run is recorded in
-docs/leaderboard.md; here one model on both axes keeps the test inside the area's time budget.)"""
+docs/leaderboard.md; here one model on both axes, 2 training and 1 test turn and a cut-down synthesis config keep the
+test inside the area's time budget: about 2 minutes on 2 shared cores.)"""
 
 from __future__ import annotations
 
@@ -11,13 +12,24 @@ from benchmark.evaluate import read_result
 from benchmark.paths import runs_dir
 from benchmark.publish.transfer import digest, run_transfer, save_transfer
 from benchmark.schema import validate
+from benchmark.synthesize import load_config
+
+
+def small_config() -> dict:
+    """The cpu synthesis config cut down (2 candidates, short traces): the grid's mechanics, at test cost."""
+    config = load_config("cpu")
+    config["recon_select"]["n"] = 2
+    for section in ("trace", "reconstruction"):
+        config[section]["max_tokens"] = 16
+    return config
 
 
 @pytest.mark.slow
 def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, board):
     build_pack_once("debates")
     doc = run_transfer(pack="debates", user="biden", methods=["recon_select"], synthesizers=["smollm2-135m"],
-                       action_models=["smollm2-135m"], train_limit=2, limit=1, name="test-grid")
+                       action_models=["smollm2-135m"], train_limit=2, limit=1, name="test-grid", config=small_config(),
+                       max_tokens=32)
     validate("transfer", doc)
     assert doc["digest"] == digest(doc)
     (cell,) = doc["cells"]
