@@ -32,9 +32,12 @@ _backends: dict[tuple, object] = {}
 _lms: dict[tuple, CachedLM] = {}
 
 
-def _load_backend(name: str, backend: str, options: dict):
+def _backend_key(name: str, backend: str, options: dict) -> tuple:
     # the models folder is part of the key: the same name under another RECONBENCH_MODELS is another model
-    key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(paths.models_dir()))
+    return name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(paths.models_dir())
+
+
+def _load_backend(key: tuple, name: str, backend: str, options: dict):
     if key not in _backends:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -54,9 +57,9 @@ def get_lm(name: str = DEFAULT_MODEL, backend: str = "transformers", *, cache: b
     """
     cache_path = None if cache is False else Path(paths.lm_cache_path() if cache is True else cache).expanduser()
     with _lock:
-        lm_key = (name, backend, tuple(sorted((k, repr(v)) for k, v in options.items())), str(cache_path),
-                  str(paths.models_dir()))
+        backend_key = _backend_key(name, backend, options)
+        lm_key = (*backend_key, str(cache_path))
         if lm_key not in _lms:
-            _lms[lm_key] = CachedLM(_load_backend(name, backend, options),
+            _lms[lm_key] = CachedLM(_load_backend(backend_key, name, backend, options),
                                     LMCache(cache_path) if cache_path is not None else None)
         return _lms[lm_key]
