@@ -10,6 +10,9 @@ from click.core import ParameterSource
 
 from .. import paths
 from ..evaluate.predict import MAX_TOKENS
+from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
+
+PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 
 
 def _command() -> str:
@@ -29,6 +32,10 @@ def _command() -> str:
 @click.option("--judge", default="smollm2-135m", show_default=True, help="judge model (registry name or path)")
 @click.option("--action-model", default="smollm2-135m", show_default=True, help="the frozen action model")
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
+@click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default=DEFAULT_PROTOCOL, show_default=True,
+              help="scoring protocol whose controls are run")
+@click.option("--tie-band", type=click.FloatRange(min=0), default=None,
+              help="the protocol's tie band (default: the protocol's own)")
 @click.option("--backend", default="transformers", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N test examples")
 @click.option("--train-limit", type=click.IntRange(min=2), default=None,
@@ -42,14 +49,18 @@ def _command() -> str:
 @click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
-def controls(pack, user, judge, action_model, judge_mode, backend, limit, train_limit, seed, k, max_tokens, traces, config, out):
-    """Run the validity controls (oracle, self, shuffled traces, no reasoning, length) on PACK/USER."""
+def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, backend, limit, train_limit, seed, k, max_tokens, traces, config, out):
+    """Run the validity controls (oracle, wrong user, self, shuffled traces, no reasoning, judge injection, length)
+    that apply to the scoring protocol on PACK/USER."""
     from .report import table, write_report
     from .run import run_controls
 
     report = run_controls(pack, user, traces=traces, config=config, action_model=action_model, judge=judge,
-                          judge_mode=judge_mode, backend=backend, k=k, limit=limit, train_limit=train_limit, seed=seed, max_tokens=max_tokens,
+                          judge_mode=judge_mode, backend=backend, protocol=protocol,
+                          protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit, train_limit=train_limit, seed=seed, max_tokens=max_tokens,
                           command=_command())
     json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")
     click.echo(table(report))
-    click.echo(f"\n{report['passed']} passed, {report['failed']} failed; report: {json_path} (table: {md_path})")
+    click.echo(f"\n{report['passed']} passed, {report['failed']} failed; ranks on the board: "
+               f"{'yes' if report['ranking']['ranks'] else 'NO'} ({report['ranking']['reason']})")
+    click.echo(f"report: {json_path} (table: {md_path})")

@@ -1,8 +1,8 @@
 """The controls report: build, validate (``controls_report.schema.json``), write atomically, render as tables.
 
-A recorded report is ``<dir>/<judge>/<pack>--<user>.json`` plus a Markdown page beside it (``.md``) with the table
-and the command that made it; ``<dir>/index.json`` lists every report in the folder, so the leaderboard can link
-the latest one for each judge.
+A recorded report is ``<dir>/<protocol>/<judge>/<pack>--<user>.json`` plus a Markdown page beside it (``.md``) with the table
+and the command that made it; ``<dir>/index.json`` lists every report in the folder, so the leaderboard can find
+the latest one for each (protocol, judge, action model, pack) and rank only what passed.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def digest(doc: dict) -> str:
 def finalize(doc: dict, run: dict) -> dict:
     """Add ``schema_version``, ``digest``, ``run`` and ``created_at`` (a copy of ``run.created_at``, where the
     leaderboard reads it) to a report and validate it."""
-    doc = {"schema_version": 1} | {k: v for k, v in doc.items() if k not in UNHASHED}
+    doc = {"schema_version": 2} | {k: v for k, v in doc.items() if k not in UNHASHED}
     doc["digest"] = digest(doc)
     doc["run"] = run
     doc["created_at"] = run["created_at"]
@@ -89,8 +89,10 @@ def markdown(report: dict) -> str:
     """A Markdown page for one report: what was run, the table, the reasons, the command."""
     am, j, t = report["action_model"], report["judge"], report["test"]
     lines = [
-        f"# Validity controls: {report['pack']['name']}/{report['user']}, judge {j['name']}",
+        f"# Validity controls: {report['pack']['name']}/{report['user']}, protocol {protocol_name(report)}, "
+        f"judge {j['name']}",
         "",
+        f"- **ranks on the board: {'yes' if ranks(report)[0] else 'NO'}** ({ranks(report)[1]})",
         f"- action model: `{am['name']}` ({am['backend']}, fingerprint `{am['fingerprint'][:12]}`)",
         f"- judge: `{j['name']}` ({j['backend']}, mode `{j['mode']}`, fingerprint `{j['fingerprint'][:12]}`)",
         f"- test examples: {t['n_evaluated']} of {t['n_total']}; training examples: {report['train']['n_used']} of "
@@ -120,6 +122,20 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def protocol_name(report: dict) -> str:
+    """The protocol a report checked; version 1 reports predate protocols and checked ``pairwise``."""
+    return report.get("protocol", {}).get("name", "pairwise")
+
+
+def ranks(report: dict) -> tuple[bool, str]:
+    """(ranks, reason) as recorded, or recomputed from the statuses for a version 1 report."""
+    if "ranking" in report:
+        return report["ranking"]["ranks"], report["ranking"]["reason"]
+    from .definitions import ranking
+
+    return ranking({c["name"]: c["status"] for c in report["controls"]})
+
+
 def report_stem(report: dict) -> str:
     return f"{report['pack']['name']}--{report['user']}"
 
@@ -127,7 +143,8 @@ def report_stem(report: dict) -> str:
 def write_report(report: dict, out_dir: Path | str) -> tuple[Path, Path]:
     """Validate and atomically write ``<out_dir>/<judge>/<pack>--<user>.{json,md}``; refresh the index."""
     check(report)
-    folder = Path(out_dir) / "".join(c if c.isalnum() or c in "._-" else "_" for c in report["judge"]["name"])
+    folder = (Path(out_dir) / protocol_name(report) /
+              "".join(c if c.isalnum() or c in "._-" else "_" for c in report["judge"]["name"]))
     json_path, md_path = folder / f"{report_stem(report)}.json", folder / f"{report_stem(report)}.md"
     write_json(json_path, report)
     atomic_write_text(md_path, markdown(report))
@@ -140,16 +157,14 @@ def write_index(out_dir: Path | str) -> Path:
     failed), newest first per judge. Rebuilt from the report files themselves, so it cannot drift from them."""
     out_dir = Path(out_dir)
     entries = []
-    for path in sorted(out_dir.glob("*/*.json")):
+    for path in sorted(p for p in out_dir.rglob("*.json") if p.name != INDEX):
         r = read_report(path)
-        entries.append({"judge": r["judge"]["name"], "action_model": r["action_model"]["name"],
+        entries.append({"protocol": protocol_name(r), "ranks": ranks(r)[0],
+                        "judge": r["judge"]["name"], "action_model": r["action_model"]["name"],
                         "pack": r["pack"]["name"], "user": r["user"], "path": path.relative_to(out_dir).as_posix(),
                         "markdown": path.with_suffix(".md").relative_to(out_dir).as_posix(),
                         "created_at": r["created_at"], "passed": r["passed"], "failed": r["failed"]})
-    entries.sort(key=lambda e: (e["judge"], e["created_at"]), reverse=True)
-    latest: dict[str, str] = {}
-    for e in entries:
-        latest.setdefault(e["judge"], e["path"])
+    entries.sort(key=lambda e: (e["protocol"], e["judge"], e["pack"], e["user"], e["created_at"]), reverse=True)
     path = out_dir / INDEX
-    write_json(path, {"reports": entries, "latest_by_judge": latest})
+    write_json(path, {"reports": entries})
     return path

@@ -18,8 +18,12 @@ from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
 from ..evaluate.predict import MAX_TOKENS, first
 from ..evaluate.result import run_block
 from ..models import get_lm
-from .definitions import (BASELINE, CONTROLS, FAIL, LENGTH_MAX_ABS_CORRELATION, ORACLE_MIN_WIN_RATE, PASS,
-                          SELF_MIN_TIE_RATE, Inputs)
+from ..evaluate.predict import predict
+from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
+from ..evaluate.protocols import decision_params, get_protocol
+from ..evaluate.retrieval import Embedder
+from .definitions import (BASELINE, CONTROLS, FAIL, LENGTH_FROM, LENGTH_MAX_ABS_CORRELATION, NA,
+                          ORACLE_MIN_WIN_RATE, PASS, SELF_MIN_TIE_RATE, Inputs, Measurement, ranking)
 from .report import finalize
 
 HEALTH_FIELDS = ("order_flip_rate", "tie_rate", "first_position_win_rate", "length_correlation")
@@ -46,44 +50,79 @@ def _slug(s: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in s)
 
 
+def other_user(pack: str, user: str) -> str | None:
+    """The first other user of ``pack`` in its spec (the wrong-user control's demonstrations); None if alone."""
+    from ..packs import load_spec
+
+    return next((u["id"] for u in load_spec(pack)["users"] if u["id"] != user), None)
+
+
 def run_controls(pack: str, user: str, *, traces: Path | str | None = None, config: str = "cpu",
                  action_model="smollm2-135m", judge="smollm2-135m", judge_mode: str = "options",
-                 backend: str = "transformers", k: int = 4, limit: int | None = None,
-                 train_limit: int | None = None, seed: int = 0, max_tokens: int = MAX_TOKENS, command: str | None = None) -> dict:
-    """Run every control in ``CONTROLS`` on ``pack``/``user`` and return the validated report.
+                 backend: str = "transformers", protocol: str = DEFAULT_PROTOCOL,
+                 protocol_params: dict | None = None, k: int = 4, limit: int | None = None,
+                 train_limit: int | None = None, seed: int = 0, max_tokens: int = MAX_TOKENS,
+                 command: str | None = None) -> dict:
+    """Run every control in ``CONTROLS`` that applies to ``protocol`` on ``pack``/``user``; return the validated
+    report (the others are recorded N/A, with why).
 
     ``traces``: a Backward Synthesis traces.jsonl for the training split (synthesized with ``config`` when None).
+    The wrong-user control synthesizes the other user's Backward Synthesis traces with ``config``.
     ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects. ``limit``: the first N test
     records; ``train_limit``: only the first N training records (traces, retrieval and shuffling use just those,
     which makes Backward Synthesis affordable on a CPU). ``seed``: generation, bootstrap and the shuffling of traces. ``max_tokens``: of each prediction.
     ``command``: recorded in the report."""
     start = time.perf_counter()
+    proto = get_protocol(protocol)
+    params = decision_params(proto, protocol_params)
     train_all, test_all = load_splits(pack, user)
     train, test = first(train_all, train_limit), first(test_all, limit)
     path = Path(traces) if traces is not None else backward_traces(pack, user, train, config=config)
     backward = load_traces(path, pack, user, train)
-    inputs = Inputs(pack, user, train, test, backward, seed)
+    other = other_user(pack, user) if "wrong_user" in proto.controls else None
+    other_train = other_backward = None
+    if other is not None:
+        other_train = first(load_splits(pack, other)[0], train_limit)
+        other_backward = load_traces(backward_traces(pack, other, other_train, config=config), pack, other,
+                                     other_train)
+    inputs = Inputs(pack, user, train, test, backward, seed, other, other_train, other_backward)
     action_lm = get_lm(action_model, backend) if isinstance(action_model, str) else action_model
-    judge_lm = get_lm(judge, backend) if isinstance(judge, str) else judge
-    out_dir = controls_dir(pack, user) / "results" / f"{_slug(action_lm.name)}--{_slug(judge_lm.name)}"
+    judge_lm = (get_lm(judge, backend) if isinstance(judge, str) else judge) if proto.uses_judge else action_lm
+    out_dir = (controls_dir(pack, user) / "results" / proto.name /
+               f"{_slug(action_lm.name)}--{_slug(judge_lm.name)}")
 
     results: dict[str, dict] = {}
     comparisons = {}
-    for name, ctl in tqdm([(n, c) for n, c in CONTROLS.items() if c.compare], desc="controls", unit="control",
-                          disable=None):
+    not_applicable: dict[str, str] = {}
+    for name, ctl in CONTROLS.items():
+        if name not in proto.controls:
+            not_applicable[name] = f"does not apply to the {proto.name} protocol"
+        elif ctl.compare is not None and ctl.compare(inputs) is None:
+            not_applicable[name] = f"pack {pack} has no other user"
+    for name, ctl in tqdm([(n, c) for n, c in CONTROLS.items() if c.compare and n not in not_applicable],
+                          desc="controls", unit="control", disable=None):
         cmp = ctl.compare(inputs)
         comparisons[name] = cmp
+        method_predictions = cmp.method_predictions
+        if cmp.inject is not None:  # the baseline's own predictions (read back from disk), with the injection
+            baseline_p = predict(pack, user, backward, action_lm, k=k, seed=seed, max_tokens=max_tokens,
+                                 train=train, test=test, embedder=Embedder())
+            method_predictions = [p | {"action": p["action"] + cmp.inject} for p in baseline_p]
         results[name] = evaluate(cmp.method_traces, cmp.baseline_traces, pack, user, method_name=cmp.method_name,
                                  baseline_name=BASELINE, action_model=action_lm, judge=judge_lm,
-                                 judge_mode=judge_mode, backend=backend, k=k, limit=limit,
-                                 train_limit=train_limit, seed=seed,
-                                 max_tokens=max_tokens, method_predictions=cmp.method_predictions,
-                                 out=out_dir / f"{name}.json")
+                                 judge_mode=judge_mode, backend=backend, protocol=proto.name,
+                                 protocol_params=params, k=k, limit=limit, train_limit=train_limit, seed=seed,
+                                 max_tokens=max_tokens, method_predictions=method_predictions,
+                                 method_user=cmp.method_user, out=out_dir / f"{name}.json")
 
     entries = []
     for name, ctl in CONTROLS.items():
         result = results.get(name)
-        m = ctl.check(result, results)
+        if name in not_applicable or (ctl.compare is None and not all(n in results for n in LENGTH_FROM)):
+            m = Measurement("none", {"estimate": None, "ci_low": None, "ci_high": None}, NA,
+                            not_applicable.get(name, "its comparisons were not run"))
+        else:
+            m = ctl.check(result, results)
         entry = {"name": name, "expectation": ctl.expectation, "comparison": None, "metric": m.metric,
                  "value": m.value, "status": m.status, "reason": m.reason, "counts": None, "judge_health": None,
                  "result_digest": None, "meta": {}}
@@ -98,7 +137,10 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
         entries.append(entry)
 
     any_result = next(iter(results.values()))
+    ranks, why = ranking({e["name"]: e["status"] for e in entries})
     doc = {
+        "protocol": {"name": proto.name, "params": params},
+        "ranking": {"ranks": ranks, "reason": why},
         "pack": any_result["pack"], "user": user, "domain": any_result["domain"], "test": any_result["test"],
         "train": any_result["train"],
         "action_model": {f: any_result["action_model"][f] for f in ("name", "fingerprint", "backend")},

@@ -1,8 +1,12 @@
-"""``evaluate``: one method's traces against the baseline's on one user split, end to end.
+"""``evaluate``: one method's traces against the baseline's on one user split, end to end, under one scoring
+protocol (``benchmark.evaluate.protocols``).
 
-retrieve + predict (method) -> retrieve + predict (baseline) -> judge both orders -> statistics -> result file.
-Each stage saves its output under ``benchmark.paths.runs_dir()/evaluate/<pack>/<user>/``; a rerun reads it back and
-makes no model call, and gives the same result file apart from its ``run`` block.
+Judge protocols: retrieve + predict (method) -> retrieve + predict (baseline) -> judge -> statistics -> result.
+``likelihood``: retrieve -> the action model's log-probability of the real action under each side's prompt ->
+statistics -> result (no generation). Each stage saves its output under
+``benchmark.paths.runs_dir()/evaluate/<pack>/<user>/`` (and every LM call is cached); a rerun makes no model call
+and gives the same result file apart from its ``run`` block. ``score_examples`` turns the protocol's raw numbers
+into verdicts and statistics and is all that ``rescore`` needs.
 """
 
 from __future__ import annotations
@@ -16,16 +20,16 @@ from ..io import dumps_canonical, sha256_text
 from ..models import get_lm
 from . import judge as judge_mod
 from . import predict as predict_mod
-from .health import judge_health
+from .protocols import DEFAULT as DEFAULT_PROTOCOL
+from .protocols import Job, decision_params, get_protocol
 from .result import default_result_path, finalize, run_block, write_result
 from .retrieval import Embedder
 from .retrieval import settings as retrieval_settings
-from .stats import N_BOOT, summarize
+from .stats import N_BOOT, length_controlled_win_rate, mean_difference, summarize
 from .traces import Traces, check_traces, load_traces, records_sha256, traces_sha256
 from ._format import user_name
-from ._verdicts import DIMENSIONS
 
-STAGES = ("predict", "judge")
+STAGES = ("predict", "judge", "likelihood")
 
 
 def _lm(model, backend: str):
@@ -53,64 +57,129 @@ def _usage_delta(lms: list, before: list[dict]) -> dict:
     return out
 
 
-def _side(name: str, traces: Traces | None, train: list[dict], predictions: list[dict]) -> dict:
+def _side(name: str, traces: Traces | None, train: list[dict], outputs: list) -> dict:
+    """The result's record of one side; ``outputs``: its predictions (judge protocols) or prompts (likelihood)."""
     return {"name": name, "traces_sha256": None if traces is None else traces_sha256(traces, train),
             "n_traces": 0 if traces is None else len(traces), "reasoning": traces is not None,
-            "predictions_sha256": sha256_text("".join(dumps_canonical(p) + "\n" for p in predictions))}
+            "predictions_sha256": sha256_text("".join(dumps_canonical(p) + "\n" for p in outputs))}
+
+
+def score_examples(protocol_name: str, params: dict, examples: list[dict], *, user: str, seed: int,
+                   n_boot: int) -> dict:
+    """Verdicts, summary and health from examples that carry the protocol's ``raw`` numbers (no model call).
+
+    Returns ``{"examples", "summary", "judge_health"}`` for the result file; ``examples`` get fresh ``verdicts``."""
+    protocol = get_protocol(protocol_name)
+    scored = [ex | {"verdicts": protocol.decide(ex["raw"], params)} for ex in examples]
+    summary = summarize([ex | {"user": user} for ex in scored], seed=seed, n_boot=n_boot)
+    if protocol.uses_judge:
+        summary["length_controlled"] = length_controlled_win_rate(scored, seed=seed)
+    if protocol.name == "likelihood":
+        from .protocols.likelihood import margin
+
+        summary["likelihood"] = {"unit": "nats per byte of the real action", "mean_margin": mean_difference(
+            {user: [margin(ex["raw"]) for ex in scored]}, seed=seed, n_boot=n_boot)}
+    return {"examples": scored, "summary": summary, "judge_health": protocol.health(scored)}
 
 
 def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | str | Traces | None, pack: str,
              user: str, *, method_name: str = "method", baseline_name: str = "backward",
              action_model="smollm2-135m", judge="smollm2-135m", judge_mode: str = "options",
-             backend: str = "transformers", k: int = 4, limit: int | None = None, train_limit: int | None = None,
-             seed: int = 0,
-             max_tokens: int = predict_mod.MAX_TOKENS, n_boot: int = N_BOOT,
-             method_predictions: list[dict] | None = None, out: Path | str | None = None) -> dict:
-    """Evaluate ``method_traces`` against ``baseline_traces`` on ``pack``/``user``; write and return the result.
+             backend: str = "transformers", protocol: str = DEFAULT_PROTOCOL, protocol_params: dict | None = None,
+             k: int = 4, limit: int | None = None, train_limit: int | None = None, seed: int = 0,
+             bootstrap_seed: int | None = None, max_tokens: int = predict_mod.MAX_TOKENS, n_boot: int = N_BOOT,
+             method_predictions: list[dict] | None = None, method_user: str | None = None,
+             out: Path | str | None = None) -> dict:
+    """Evaluate ``method_traces`` against ``baseline_traces`` on ``pack``/``user`` under ``protocol``; write and
+    return the result.
 
     Traces: a traces.jsonl path, a ``{training id: trace}`` dict, or None (the no-reasoning control).
     ``method_predictions`` replaces the method's predictions (validity controls such as the oracle, which
-    predicts the real action). ``action_model``/``judge``: registry names (loaded with ``backend``) or LM
-    objects. ``limit``: only the first N test records; ``train_limit``: only the first N training records (the
-    traces must cover exactly those; retrieval draws from them). ``out``: the result path (default under ``runs_dir()``).
+    predicts the real action; judge protocols only). ``method_user``: the method side's demonstrations come from
+    this OTHER user of the pack (the wrong-user control; ``method_traces`` then cover that user's training slice).
+    ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects; ``likelihood`` scores with
+    the action model and loads no judge. ``protocol_params``: the protocol's decision parameters (e.g.
+    ``{"tie_band": 0.02}``). ``limit``: only the first N test records; ``train_limit``: only the first N training
+    records (the traces must cover exactly those; retrieval draws from them). ``seed``: generation (and the
+    bootstrap unless ``bootstrap_seed``). ``out``: the result path (default under ``runs_dir()``).
     """
     start = time.perf_counter()
+    proto = get_protocol(protocol)
+    params = decision_params(proto, protocol_params)
+    if proto.uses_judge and judge_mode not in proto.modes:
+        raise DataError(f"protocol {protocol!r} reads judge mode {', '.join(proto.modes)}, not {judge_mode!r}",
+                        field="judge_mode")
+    if method_predictions is not None and not proto.uses_judge:
+        raise DataError(f"protocol {protocol!r} scores prompts, not predictions: ready-made predictions (the "
+                        f"oracle control) do not apply", field="method_predictions")
+    boot_seed = seed if bootstrap_seed is None else bootstrap_seed
     train_all, test_all = predict_mod.load_splits(pack, user)
     train, test = predict_mod.first(train_all, train_limit), predict_mod.first(test_all, limit)
-    method_t = _traces(method_traces, pack, user, train)
+    if method_user is not None:
+        if method_user == user:
+            raise DataError("the wrong-user side must be another user of the pack", field="method_user")
+        method_train = predict_mod.first(predict_mod.load_splits(pack, method_user)[0], train_limit)
+        method_t = _traces(method_traces, pack, method_user, method_train)
+    else:
+        method_train, method_t = train, _traces(method_traces, pack, user, train)
     baseline_t = _traces(baseline_traces, pack, user, train)
     domains = sorted({r["domain"] for r in test})
     if len(domains) != 1:
         raise DataError(f"test records of {pack}/{user} span domains {domains}", field="domain")
-    action_lm, judge_lm = _lm(action_model, backend), _lm(judge, backend)
+    action_lm = _lm(action_model, backend)
+    judge_lm = _lm(judge, backend) if proto.uses_judge else action_lm
     lms = list({id(lm): lm for lm in (action_lm, judge_lm)}.values())
     before = [lm.usage.as_dict() for lm in lms]
     embedder = Embedder()
+    name = user_name(pack, user)
+    save_dir = paths.runs_dir() / "evaluate" / pack / user
 
-    common = dict(k=k, seed=seed, max_tokens=max_tokens, train=train, test=test, embedder=embedder)
-    if method_predictions is None:
-        method_p = predict_mod.predict(pack, user, method_t, action_lm, **common)
+    if proto.uses_judge:
+        common = dict(k=k, seed=seed, max_tokens=max_tokens, test=test, embedder=embedder)
+        if method_predictions is None:
+            method_p = predict_mod.predict(pack, method_user or user, method_t, action_lm, train=method_train,
+                                           **common)
+        else:
+            by_id = {p["id"]: p for p in method_predictions}
+            missing = [r["id"] for r in test if r["id"] not in by_id]
+            if missing:
+                raise DataError(f"{len(missing)} test records have no method prediction", record=missing[0],
+                                field="id")
+            method_p = [by_id[r["id"]] for r in test]
+        baseline_p = predict_mod.predict(pack, user, baseline_t, action_lm, train=train, **common)
+        job = Job(test, name, action_lm, judge_lm, seed=seed, judge_mode=judge_mode, method_predictions=method_p,
+                  baseline_predictions=baseline_p, save_dir=save_dir)
+        outputs = {"method": method_p, "baseline": baseline_p}
     else:
-        by_id = {p["id"]: p for p in method_predictions}
-        missing = [r["id"] for r in test if r["id"] not in by_id]
-        if missing:
-            raise DataError(f"{len(missing)} test records have no method prediction", record=missing[0], field="id")
-        method_p = [by_id[r["id"]] for r in test]
-    baseline_p = predict_mod.predict(pack, user, baseline_t, action_lm, **common)
+        template = "action_likelihood"
+        method_prompts = predict_mod.side_prompts(test, method_train, method_t, name, k=k, embedder=embedder,
+                                                  template=template)
+        baseline_prompts = predict_mod.side_prompts(test, train, baseline_t, name, k=k, embedder=embedder,
+                                                    template=template)
+        job = Job(test, name, action_lm, None, seed=seed, method_prompts=method_prompts,
+                  baseline_prompts=baseline_prompts, save_dir=save_dir)
+        outputs = {"method": method_prompts, "baseline": baseline_prompts}
+    raws = proto.measure(job)
 
-    key = judge_mod.verdicts_key(method_p, baseline_p, judge_lm, judge_mode, seed)
-    rows = judge_mod.judge_pairs(test, method_p, baseline_p, judge_lm, user_name=user_name(pack, user),
-                                 mode=judge_mode, seed=seed,
-                                 path=paths.runs_dir() / "evaluate" / pack / user / "verdicts" / f"{key}.jsonl")
-
-    examples = [{"id": row["id"], "method_chars": row["method_chars"], "baseline_chars": row["baseline_chars"],
-                 "method_parse_ok": mp["parse_ok"], "baseline_parse_ok": bp["parse_ok"],
-                 "verdicts": {d: row["verdicts"][d] for d in DIMENSIONS}}
-                for row, mp, bp in zip(rows, method_p, baseline_p)]
+    if proto.uses_judge:
+        base = [{"id": r["id"], "method_chars": len(mp["action"]), "baseline_chars": len(bp["action"]),
+                 "method_parse_ok": mp["parse_ok"], "baseline_parse_ok": bp["parse_ok"], "raw": raw}
+                for r, mp, bp, raw in zip(test, method_p, baseline_p, raws)]
+        predictions = {side: {"n": len(p), "parse_failures": sum(not x["parse_ok"] for x in p)}
+                       for side, p in outputs.items()}
+    else:  # nothing is predicted: both sides are scored on the real action
+        base = [{"id": r["id"], "method_chars": len(r["action"]), "baseline_chars": len(r["action"]),
+                 "method_parse_ok": True, "baseline_parse_ok": True, "raw": raw} for r, raw in zip(test, raws)]
+        predictions = {side: {"n": len(p), "parse_failures": 0} for side, p in outputs.items()}
+    scored = score_examples(protocol, params, base, user=user, seed=boot_seed, n_boot=n_boot)
     gen = {"max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0, "seed": seed}
+    method_side = _side(method_name, method_t, method_train, outputs["method"])
+    if method_user is not None:
+        method_side["user"] = method_user
     doc = {
-        "method": _side(method_name, method_t, train, method_p),
-        "baseline": _side(baseline_name, baseline_t, train, baseline_p),
+        "protocol": {"name": proto.name, "params": params},
+        "method": method_side,
+        "baseline": _side(baseline_name, baseline_t, train, outputs["baseline"]),
         "pack": {"name": pack, "train_sha256": records_sha256(train_all),
                  "test_sha256": records_sha256(test_all)},
         "domain": domains[0],
@@ -119,24 +188,38 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         "test": {"n_total": len(test_all), "n_evaluated": len(test), "limit": limit},
         "action_model": {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend,
                          "params": gen},
-        "judge": {"name": judge_lm.name, "fingerprint": judge_lm.fingerprint, "backend": backend,
-                  "mode": judge_mode} | ({"params": gen | {"max_tokens": judge_mod.TEXT_MAX_TOKENS}}
-                                         if judge_mode == "text" else {}),
-        "prompts": predict_mod.prompts_used() | judge_mod.prompts_used(),
+        "judge": ({"name": judge_lm.name, "fingerprint": judge_lm.fingerprint, "backend": backend,
+                   "mode": judge_mode} | ({"params": gen | {"max_tokens": judge_mod.TEXT_MAX_TOKENS}}
+                                          if judge_mode == "text" else {}))
+        if proto.uses_judge else
+        {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend, "mode": "likelihood"},
+        "prompts": _prompts(proto.name),
         "retrieval": {"k": k} | retrieval_settings(),
-        "seeds": {"generation": seed, "bootstrap": seed, "bootstrap_samples": n_boot},
+        "seeds": {"generation": seed, "bootstrap": boot_seed, "bootstrap_samples": n_boot},
         "settings": {"prediction": predict_mod.settings(max_tokens),
-                     "judge": {"context_chars": judge_mod.CONTEXT_CHARS, "dimensions": list(DIMENSIONS)}},
-        "summary": summarize([ex | {"user": user} for ex in examples], seed=seed, n_boot=n_boot),
-        "judge_health": judge_health(examples),
-        "predictions": {side: {"n": len(p), "parse_failures": sum(not x["parse_ok"] for x in p)}
-                        for side, p in (("method", method_p), ("baseline", baseline_p))},
-        "examples": examples,
+                     "judge": {"context_chars": judge_mod.CONTEXT_CHARS, "dimensions": list(proto.dimensions)}},
+        "summary": scored["summary"],
+        "judge_health": scored["judge_health"],
+        "predictions": predictions,
+        "examples": scored["examples"],
     }
     costs = _usage_delta(lms, before) | {"retrieve": {k2: (round(v, 3) if isinstance(v, float) else v)
                                                       for k2, v in embedder.usage.items()}}
     result = finalize(doc, run_block(costs, time.perf_counter() - start))
     path = Path(out) if out is not None else default_result_path(pack, user, method_name, baseline_name,
-                                                                 action_lm.name, judge_lm.name)
+                                                                 action_lm.name, judge_lm.name, proto.name)
     write_result(path, result)
     return result
+
+
+def _prompts(protocol: str) -> dict[str, str]:
+    """``{template id: sha256}`` of every prompt the protocol's scores depend on."""
+    from ..prompts import prompt_hash, prompt_id
+
+    if protocol == "likelihood":
+        return {prompt_id("action_likelihood"): prompt_hash("action_likelihood")}
+    used = predict_mod.prompts_used()
+    if protocol == "pointwise":
+        from .protocols.pointwise import prompts_used
+        return used | prompts_used()
+    return used | judge_mod.prompts_used()

@@ -75,13 +75,24 @@ def demonstration(index: int, record: dict, trace: str | None) -> str:
     return "\n".join(lines)
 
 
-def prediction_messages(record: dict, demos: list[tuple[dict, str | None]], name: str) -> list[dict]:
+def prediction_messages(record: dict, demos: list[tuple[dict, str | None]], name: str,
+                        template: str = PROMPT) -> list[dict]:
     """The action model's prompt for one test record; ``demos`` most similar first, ``trace`` None without
-    traces."""
+    traces. ``template``: the prediction prompt, or the likelihood protocol's (same demonstrations)."""
     shown = list(reversed(demos))  # most similar last, right before the test conversation
     blocks = [demonstration(i, rec, trace) for i, (rec, trace) in enumerate(shown, 1)]
-    return render(PROMPT, user_name=name, demonstrations="\n\n".join(blocks) or "(none)",
+    return render(template, user_name=name, demonstrations="\n\n".join(blocks) or "(none)",
                   context="Conversation:\n" + format_context(record["context"], LIMITS["context_chars"]))
+
+
+def side_prompts(test: list[dict], train: list[dict], traces: Traces | None, name: str, *, k: int,
+                 embedder: Embedder | None = None, template: str = PROMPT) -> list[list[dict]]:
+    """One prompt per test record: its ``k`` nearest neighbours in ``train`` (the demonstration pool, with
+    ``traces`` or none) as demonstrations."""
+    by_id = {r["id"]: r for r in train}
+    near = neighbours(train, test, k, embedder)
+    return [prediction_messages(r, [(by_id[i], None if traces is None else traces[i]) for i in near[r["id"]]],
+                                name, template) for r in test]
 
 
 def settings(max_tokens: int = MAX_TOKENS) -> dict:

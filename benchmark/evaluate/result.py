@@ -19,6 +19,7 @@ from .. import paths
 from ..io import dumps_canonical, read_json, sha256_text, write_json
 from ..schema import validate
 
+SCHEMA_VERSION = 2  # 2: the scoring protocol and each example's raw numbers (version 1 files still load)
 PACKAGES = ("reconbench", "torch", "transformers", "sentence-transformers", "numpy", "jsonschema")
 
 
@@ -59,7 +60,7 @@ def run_block(costs: dict, seconds: float) -> dict:
 
 def finalize(doc: dict, run: dict) -> dict:
     """Add ``schema_version``, ``digest`` and ``run``; validate. Raises DataError naming the field if invalid."""
-    doc = {"schema_version": 1} | {k: v for k, v in doc.items() if k not in ("run", "digest")}
+    doc = {"schema_version": SCHEMA_VERSION} | {k: v for k, v in doc.items() if k not in ("run", "digest")}
     doc["digest"] = digest(doc)
     doc["run"] = run
     validate("result", doc, record=f"{doc.get('method', {}).get('name')} vs {doc.get('baseline', {}).get('name')}")
@@ -80,10 +81,16 @@ def read_result(path: Path | str) -> dict:
     return doc
 
 
-def default_result_path(pack: str, user: str, method: str, baseline: str, action_model: str, judge: str) -> Path:
-    """``<runs>/results/<pack>/<user>/<method>--vs--<baseline>--<action model>--<judge>.json``."""
+def protocol_of(doc: dict) -> str:
+    """The scoring protocol a result was decided with; version 1 files predate protocols and used ``pairwise``."""
+    return doc.get("protocol", {}).get("name", "pairwise")
+
+
+def default_result_path(pack: str, user: str, method: str, baseline: str, action_model: str, judge: str,
+                        protocol: str = "pairwise") -> Path:
+    """``<runs>/results/<pack>/<user>/<method>--vs--<baseline>--<action model>--<judge>--<protocol>.json``."""
     def slug(s: str) -> str:
         return "".join(c if c.isalnum() or c in "._-" else "_" for c in s)
 
-    name = "--".join(slug(s) for s in (method, "vs", baseline, action_model, judge))
+    name = "--".join(slug(s) for s in (method, "vs", baseline, action_model, judge, protocol))
     return paths.runs_dir() / "results" / pack / user / f"{name}.json"

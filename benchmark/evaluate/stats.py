@@ -90,21 +90,79 @@ def stat(finals_by_user: dict[str, Sequence[str]], *, seed: int = 0, n_boot: int
     }
 
 
+def dimensions_of(examples: Iterable[dict]) -> tuple[str, ...]:
+    """The dimensions every example has a verdict on, in the canonical order (a protocol may judge only
+    ``overall``)."""
+    examples = list(examples)
+    return tuple(d for d in DIMENSIONS if examples and all(d in ex["verdicts"] for ex in examples))
+
+
 def summarize(examples: Iterable[dict], *, seed: int = 0, n_boot: int = N_BOOT) -> dict:
     """Per-dimension stats of examples ``{"id", "user", "verdicts": {dimension: {"final": ...}}}``.
 
     Examples may come from several users (and domains): the bootstrap resamples users, then examples. Each
-    dimension gets its own random stream derived from ``seed``, so results do not depend on dimension order."""
-    by_dim: dict[str, dict[str, list[str]]] = {d: {} for d in DIMENSIONS}
-    for ex in sorted(examples, key=lambda e: e["id"]):
-        for d in DIMENSIONS:
+    dimension gets its own random stream derived from ``seed`` and the dimension's place in ``DIMENSIONS``, so
+    results do not depend on which other dimensions were judged."""
+    examples = sorted(examples, key=lambda e: e["id"])
+    dims = dimensions_of(examples)
+    by_dim: dict[str, dict[str, list[str]]] = {d: {} for d in dims}
+    for ex in examples:
+        for d in dims:
             by_dim[d].setdefault(ex["user"], []).append(ex["verdicts"][d]["final"])
     return {
         "headline": "overall",
-        "dimensions": {d: stat(by_dim[d], seed=int(np.random.SeedSequence([seed, i]).generate_state(1)[0]),
-                               n_boot=n_boot)
-                       for i, d in enumerate(DIMENSIONS)},
+        "dimensions": {d: stat(by_dim[d], seed=int(np.random.SeedSequence([seed, DIMENSIONS.index(d)])
+                                                   .generate_state(1)[0]), n_boot=n_boot)
+                       for d in dims},
     }
+
+
+def mean_difference(values_by_user: dict[str, Sequence[float]], *, seed: int = 0, n_boot: int = N_BOOT,
+                    level: float = LEVEL) -> dict:
+    """Mean of paired per-example differences with a percentile CI from the users-then-examples bootstrap."""
+    users = sorted(u for u, v in values_by_user.items() if len(v))
+    if not users:
+        return {"estimate": None, "ci_low": None, "ci_high": None, "n": 0}
+    arrays = [np.asarray(values_by_user[u], dtype=float) for u in users]
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    for b in range(n_boot):
+        picked = [arrays[i] for i in rng.integers(0, len(users), len(users))]
+        means[b] = np.concatenate([a[rng.integers(0, len(a), len(a))] for a in picked]).mean()
+    tail = (1 - level) / 2 * 100
+    allv = np.concatenate(arrays)
+    return {"estimate": round(float(allv.mean()), 6), "ci_low": round(float(np.percentile(means, tail)), 6),
+            "ci_high": round(float(np.percentile(means, 100 - tail)), 6), "n": int(allv.size)}
+
+
+def length_controlled_win_rate(examples: Sequence[dict], dimension: str = "overall", *, seed: int = 0,
+                               n_boot: int = 500, level: float = LEVEL) -> dict:
+    """AlpacaEval 2's length-controlled win rate, reduced to its core: a logistic regression of the decided
+    verdicts (win 1, loss 0; ties and invalid left out) on the normalised length difference
+    ``(len_m - len_b) / (len_m + len_b)``, read at zero difference. CI: bootstrap over examples. None when fewer
+    than 4 decided examples or only one outcome (nothing to regress)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [(ex["method_chars"], ex["baseline_chars"], ex["verdicts"][dimension]["final"]) for ex in examples]
+    rows = [(m, b, f == "method") for m, b, f in rows if f in ("method", "baseline")]
+    none = {"estimate": None, "ci_low": None, "ci_high": None}
+    if len(rows) < 4:
+        return none
+    x = np.array([[(m - b) / (m + b) if m + b else 0.0] for m, b, _ in rows])
+    y = np.array([int(w) for *_, w in rows])
+
+    def fit(xs, ys):
+        if ys.min() == ys.max():
+            return float(ys[0])  # every decided pair went one way: the rate is 0 or 1 at any length
+        model = LogisticRegression(C=100.0).fit(xs, ys)
+        return float(1 / (1 + np.exp(-model.intercept_[0])))
+
+    est = fit(x, y)
+    rng = np.random.default_rng(seed)
+    draws = [fit(x[i], y[i]) for i in (rng.integers(0, len(y), len(y)) for _ in range(n_boot))]
+    tail = (1 - level) / 2 * 100
+    return {"estimate": round(est, 6), "ci_low": round(float(np.percentile(draws, tail)), 6),
+            "ci_high": round(float(np.percentile(draws, 100 - tail)), 6)}
 
 
 def summarize_by(examples: Iterable[dict], key: str, *, seed: int = 0, n_boot: int = N_BOOT) -> dict[str, dict]:

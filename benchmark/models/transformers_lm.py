@@ -1,6 +1,12 @@
-"""The default backend: Hugging Face transformers on CPU or GPU. Prompts are batched with left padding, so the
-last position of every row is its own last prompt token; sampling draws each row from its own generator seeded by
-(seed, prompt, sample index), so a sample does not depend on which other prompts share its batch."""
+"""The default backend: Hugging Face transformers on CPU or GPU.
+
+Batch invariance: a request's output must not depend on which other requests share its batch (the cache sends only
+the misses, so batch composition changes with what is cached). Left padding changes the floating-point result of a
+row slightly (about 1e-5 in log-probability), and greedy decoding amplifies that into different text after a few
+dozen tokens. So by default requests are grouped by their exact token length and only rows of equal length share a
+forward pass: no padding at all. Sampling draws each row from its own generator seeded by (seed, prompt, sample
+index). ``batch_invariant=False`` restores left-padded batches of mixed lengths (faster generation on a GPU, at the
+price of cache-dependent greedy text); see docs/models.md."""
 
 from __future__ import annotations
 
@@ -52,13 +58,15 @@ class TransformersLM:
     ``dtype`` ("float32", "bfloat16", ...; default float32 on CPU, where bf16 breaks batched == one-by-one greedy
     equality, and bfloat16 on GPU), ``batch_size`` (rows per forward pass, default 16)."""
 
-    def __init__(self, name: str, *, device: str | None = None, dtype: str | None = None, batch_size: int = 16):
+    def __init__(self, name: str, *, device: str | None = None, dtype: str | None = None, batch_size: int = 16,
+                 batch_invariant: bool = True):
         folder, self.fingerprint = local_model(name)
         self.name = name
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = dtype or ("float32" if self.device == "cpu" else "bfloat16")
         self.dtype = dtype
         self.batch_size = batch_size
+        self.batch_invariant = batch_invariant
         self.usage = Usage()
         self.tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
         if self.tokenizer.pad_token is None:
@@ -89,23 +97,37 @@ class TransformersLM:
                                 logits_to_keep=keep).logits
         return torch.log_softmax(logits.float(), dim=-1)
 
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Indices of the requests grouped into forward passes: equal token length only when batch invariant
+        (in first-seen order of lengths, so the grouping is a function of the requests alone), else in order."""
+        if not self.batch_invariant:
+            order = list(range(len(lengths)))
+            return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        groups: dict[int, list[int]] = {}
+        for i, n in enumerate(lengths):
+            groups.setdefault(n, []).append(i)
+        return [g[i:i + self.batch_size] for g in groups.values() for i in range(0, len(g), self.batch_size)]
+
     # -- the three calls ----------------------------------------------------------------------------------------
     def generate(self, prompts: list[Messages], params: GenParams) -> list[list[str]]:
         """``params.n`` completions per prompt. Greedy decoding computes one and repeats it ``n`` times."""
         samples = 1 if params.temperature == 0 else params.n
         rows = [(i, j) for i in range(len(prompts)) for j in range(samples)]
         texts = [self.render(m) for m in prompts]
+        lengths = [len(self.tokenizer(t, add_special_tokens=False).input_ids) for t in texts]
         out: list[list[str]] = [[] for _ in prompts]
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start:start + self.batch_size]
+        results: dict[tuple[int, int], str] = {}
+        for batch in self._batches([lengths[i] for i, _ in rows]):
+            chunk = [rows[b] for b in batch]
             with Timer() as t:
                 completions, n_prompt, n_completion = self._generate_rows(
                     [texts[i] for i, _ in chunk],
                     [sample_seed(params.seed, prompts[i], j) for i, j in chunk], params)
-            for (i, _), text in zip(chunk, completions):
-                out[i].append(text)
+            results.update(zip(chunk, completions))
             self.usage.record(calls=len(chunk), prompt_tokens=n_prompt, completion_tokens=n_completion,
                               seconds=t.seconds)
+        for i, j in rows:
+            out[i].append(results[(i, j)])
         return [c * (params.n // samples) for c in out]
 
     def _generate_rows(self, texts: list[str], seeds: list[int], params: GenParams) -> tuple[list[str], int, int]:
@@ -132,12 +154,14 @@ class TransformersLM:
         after the assistant turn start (which ends in a newline, so no token straddles the boundary)."""
         out = [0.0] * len(requests)  # an empty continuation has probability 1 and needs no forward pass
         todo = [k for k, (_, c) in enumerate(requests) if c]
-        for start in range(0, len(todo), self.batch_size):
-            index = todo[start:start + self.batch_size]
+        encoded = {k: (self.tokenizer(self.render(requests[k][0]), add_special_tokens=False).input_ids,
+                       self.tokenizer(requests[k][1], add_special_tokens=False).input_ids) for k in todo}
+        for batch in self._batches([len(encoded[k][0]) + len(encoded[k][1]) for k in todo]):
+            index = [todo[b] for b in batch]
             chunk = [requests[k] for k in index]
             with Timer() as t:
-                prompt_ids = [self.tokenizer(self.render(m), add_special_tokens=False).input_ids for m, _ in chunk]
-                cont_ids = [self.tokenizer(c, add_special_tokens=False).input_ids for _, c in chunk]
+                prompt_ids = [encoded[k][0] for k in index]
+                cont_ids = [encoded[k][1] for k in index]
                 seqs = [p + c for p, c in zip(prompt_ids, cont_ids)]
                 width, keep = max(map(len, seqs)), max(map(len, cont_ids)) + 1
                 pad = self.tokenizer.pad_token_id
@@ -168,15 +192,17 @@ class TransformersLM:
     def score_options(self, prompts: list[Messages], options: list[str]) -> list[dict[str, float]]:
         """Next-token distribution over the options' first tokens after the assistant turn start, renormalised."""
         option_ids = torch.tensor(self.option_token_ids(options), device=self.device)
-        out: list[dict[str, float]] = []
-        for start in range(0, len(prompts), self.batch_size):
-            chunk = prompts[start:start + self.batch_size]
+        texts = [self.render(m) for m in prompts]
+        lengths = [len(self.tokenizer(t, add_special_tokens=False).input_ids) for t in texts]
+        out: list[dict[str, float] | None] = [None] * len(prompts)
+        for batch in self._batches(lengths):
             with Timer() as t:
-                enc = self._encode([self.render(m) for m in chunk])
+                enc = self._encode([texts[b] for b in batch])
                 logp = self._forward_last(enc["input_ids"], enc["attention_mask"], 1)[:, -1]
                 probs = torch.softmax(logp[:, option_ids], dim=-1).tolist()
-            out.extend(dict(zip(options, p)) for p in probs)
-            self.usage.record(calls=len(chunk), prompt_tokens=int(enc["attention_mask"].sum()), seconds=t.seconds)
+            for b, p in zip(batch, probs):
+                out[b] = dict(zip(options, p))
+            self.usage.record(calls=len(batch), prompt_tokens=int(enc["attention_mask"].sum()), seconds=t.seconds)
         return out
 
     def completion_logprobs(self, messages: Messages, completion: str, top_k: int = 0) -> list[dict]:
