@@ -10,12 +10,13 @@ Output folder (writable): the submission writes ``traces.jsonl`` (schema ``trace
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..errors import DataError
 from ..io import dumps_canonical, read_json, sha256_bytes, write_json
-from ..paths import REPO_ROOT
+from ..paths import REPO_ROOT, SUBMISSIONS_DIR
 from ..schema import validate
 
 ENV_INPUT = "RECONBENCH_INPUT"
@@ -72,6 +73,24 @@ class Submission:
         return image.get("name") or f"reconbench-sub-{self.name}:{self.version}".lower()
 
 
+# The reference methods ship as submissions/<name>/ in this checkout; their names (and a few that would pass for
+# them) are reserved: only those folders may use them, so no outside submission can pose as the baseline.
+REFERENCE_NAMES = ("backward", "recon_select", "recon_grpo", "e2e_grpo")
+RESERVED_NAMES = frozenset(REFERENCE_NAMES) | {"backward_synthesis", "backward-synthesis", "baseline", "reference",
+                                               "oracle", "recon-select", "recon-grpo", "e2e-grpo"}
+
+
+def _reserved(name: str) -> bool:
+    folded = name.replace("-", "_")
+    return name in RESERVED_NAMES or folded in RESERVED_NAMES or folded.rstrip("_0123456789") in REFERENCE_NAMES
+
+
+def is_reference(sub: "Submission") -> bool:
+    """Whether ``sub`` is one of the project's own reference methods: its name is a reference name and its folder is
+    this checkout's ``submissions/<name>/`` (a manifest name alone proves nothing)."""
+    return sub.name in REFERENCE_NAMES and sub.folder == (SUBMISSIONS_DIR / sub.name).resolve()
+
+
 def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
@@ -83,6 +102,10 @@ def load_submission(folder: Path | str) -> Submission:
     path = folder / "manifest.json"
     manifest = read_json(path)
     validate("submission_manifest", manifest, file=path)
+    if _reserved(manifest["name"]) and folder != (SUBMISSIONS_DIR / manifest["name"]).resolve():
+        raise DataError(f"the name {manifest['name']!r} is reserved for the project's reference methods (only "
+                        f"submissions/{manifest['name']}/ of this checkout may use it); choose another name",
+                        file=path, field="name")
     image = manifest["image"]
     if "dockerfile" in image:
         roots = (folder, REPO_ROOT)
@@ -123,7 +146,9 @@ def prepare_input(dest: Path | str, *, pack: str, user: str, records: list[dict]
 
 @dataclass
 class RunResult:
-    """What a runner saw: how the process ended, and its logs (stdout and stderr, tail-capped)."""
+    """What a runner saw: how the process ended, and its logs (stdout and stderr: the head and the tail, capped).
+    ``output_dir`` is where the output is to be validated (None: the folder the runner was given); ``cleanup``
+    releases it once the validated bytes are copied."""
 
     exit_code: int | None
     timed_out: bool
@@ -132,6 +157,17 @@ class RunResult:
     logs: str
     image: str | None = None
     image_id: str | None = None
+    output_exceeded: bool = False  # the output folder grew past the policy's output_bytes
+    output_quota: str = "none"  # how the output folder was capped while running: tmpfs, watchdog
+    output_dir: Path | None = None
+    cleanup: Callable[[], None] | None = field(default=None, repr=False)
+    notes: list[str] = field(default_factory=list)
 
-# the tail of a submission's logs that is kept in the outcome folder
+    def release(self) -> None:
+        if self.cleanup is not None:
+            self.cleanup()
+            self.cleanup = None
+
+
+# default cap of a submission's logs kept in the outcome folder (the policy's log_bytes)
 MAX_LOG_BYTES = 1 << 20

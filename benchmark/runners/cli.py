@@ -14,7 +14,9 @@ from tabulate import tabulate
 from .. import paths
 from ..errors import ReconBenchError
 from ._contract import TRACES_FILE, load_submission
+from ..io import sha256_bytes
 from ._run import RUNNERS, run_split
+from .policy import load_policy
 from .validate import LeakCheck
 
 BASE_IMAGE = "reconbench-base:bookworm"
@@ -36,12 +38,28 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Backward Synthesis traces.jsonl to evaluate against [default: the newest recorded backward run]")
 @click.option("--eval-limit", type=click.IntRange(min=1), help="evaluate only the first N test examples")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="operator policy (TOML) [default: $RECONBENCH_POLICY, else <RECONBENCH_HOME>/policy.toml if present]")
+@click.option("--on-excess", type=click.Choice(["clamp", "refuse"]), help="a request over the policy: clamp it or "
+              "refuse the run [policy default: clamp]")
+@click.option("--max-memory-mb", type=click.IntRange(min=16), help="ceiling on resources.memory_mb")
+@click.option("--max-cpus", type=click.FloatRange(min=0, min_open=True), help="ceiling on resources.cpus")
+@click.option("--max-pids", type=click.IntRange(min=8), help="ceiling on resources.pids")
+@click.option("--max-timeout-s", type=click.IntRange(min=1), help="ceiling on resources.timeout_s")
+@click.option("--max-output-bytes", type=click.IntRange(min=4096), help="size of the output folder while running")
+@click.option("--max-log-bytes", type=click.IntRange(min=1024), help="stdout+stderr kept per run (head and tail)")
+@click.option("--max-build-s", type=click.IntRange(min=1), help="time limit of an image build")
 def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
-           baseline, eval_limit):
+           baseline, eval_limit, policy_path, on_excess, max_memory_mb, max_cpus, max_pids, max_timeout_s,
+           max_output_bytes, max_log_bytes, max_build_s):
     """Validate and run the submission at PATH on the user splits of PACK, validate its traces and record the
-    outcome (with logs) under the runs folder; then evaluate the traces that passed."""
+    outcome (with logs) under the runs folder; then evaluate the traces that passed. The manifest's resources are
+    requests, capped by the operator's policy (see docs/submissions.md)."""
     from .. import packs  # lazily: loading packs is not needed for `images`
 
+    policy = load_policy(policy_path, on_excess=on_excess, memory_mb=max_memory_mb, cpus=max_cpus, pids=max_pids,
+                         timeout_s=max_timeout_s, output_bytes=max_output_bytes, log_bytes=max_log_bytes,
+                         build_timeout_s=max_build_s)
     sub = load_submission(path)
     args = dict(_parse_build_arg(a) for a in build_args)
     check = LeakCheck(max_fraction=leak_max_fraction)
@@ -50,11 +68,15 @@ def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, 
         records = packs.load_split(pack, user, "train")[:limit]
         outcome, run_dir = run_split(sub, pack, user, records, runner=runner,
                                      models_dir=models_dir or paths.models_dir(), lm_socket=lm_socket,
-                                     build_args=args, check=check)
+                                     build_args=args, check=check, policy=policy)
         failure = outcome["failure"] or {}
         rows.append([pack, user, outcome["status"], failure.get("kind", ""), failure.get("blame", ""),
                      (outcome["validation"] or {}).get("n_traces", 0), len(records),
                      (outcome["process"] or {}).get("duration_s", ""), run_dir])
+        if outcome["policy"]["clamped"]:
+            click.echo(f"{pack}/{user}: over the policy ({outcome['policy']['on_excess']}): "
+                       + ", ".join(f"{o['field']} {o['requested']} -> {o['allowed']}"
+                                   for o in outcome["policy"]["clamped"]), err=True)
         if failure:
             click.echo(f"{pack}/{user}: {failure['kind']} ({failure['blame']}): {failure['message']}", err=True)
         else:
@@ -89,10 +111,21 @@ def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path
 
 
 def _baseline_traces(pack: str, user: str) -> Path | None:
-    """The newest recorded Backward Synthesis traces for (pack, user): a successful run of the backward submission,
-    else the output of `reconbench baselines run backward`."""
-    candidates = [p.parent / json.loads(p.read_text())["traces"]
-                  for p in (paths.runs_dir() / "submissions" / "backward").glob(f"*/{pack}/{user}/latest.json")]
+    """The newest recorded Backward Synthesis traces for (pack, user): a successful run of this checkout's own
+    ``submissions/backward`` (its outcome says ``reference`` and names the manifest's current sha256), else the output
+    of `reconbench baselines run backward`. A run recorded under the name ``backward`` by anything else is ignored."""
+    candidates = []
+    manifest = paths.SUBMISSIONS_DIR / "backward" / "manifest.json"
+    want = sha256_bytes(manifest.read_bytes()) if manifest.is_file() else None
+    for outcome_file in (paths.runs_dir() / "submissions" / "backward").glob(f"*/{pack}/{user}/*/outcome.json"):
+        try:
+            outcome = json.loads(outcome_file.read_text(encoding="utf-8"))
+            sub = outcome["submission"]
+            if (outcome["status"] == "ok" and sub.get("reference") is True and sub["manifest_sha256"] == want
+                    and sub["name"] == "backward"):
+                candidates.append(outcome_file.parent / TRACES_FILE)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
     candidates += (paths.runs_dir() / "baselines").glob(f"*/{pack}/{user}/backward/output/{TRACES_FILE}")
     candidates = [p for p in candidates if p.is_file()]
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None

@@ -5,38 +5,68 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
 import docker
+import requests
 
 from ..paths import REPO_ROOT
 from ._contract import MAX_LOG_BYTES
 from ._engine import client as engine_client
-from .failures import InfrastructureFailure
+from ._capture import HeadTail
+from .failures import InfrastructureFailure, SubmissionFailure
 
 
-def build(c: docker.DockerClient, *, tag: str, echo: bool = False, **kwargs) -> str:
+# build errors that are the Dockerfile's own doing (a failing RUN step, a syntax error, a missing COPY source)
+_DOCKERFILE_ERRORS = ("returned a non-zero code", "dockerfile parse error", "unknown instruction", "copy failed",
+                      "add failed", "failed to compute cache key", "no such file or directory", "failed to process",
+                      "syntax error", "unknown flag", "invalid reference format")
+
+
+def build(c: docker.DockerClient, *, tag: str, echo: bool = False, submission: bool = False,
+          timeout_s: int | None = None, memory_mb: int | None = None, log_bytes: int = MAX_LOG_BYTES,
+          **kwargs) -> str:
     """Build an image with no network and without pulling; returns its id. With ``echo`` the build's output is
-    streamed to stderr (builds take minutes). A failed build raises InfrastructureFailure("build_failed") carrying
-    the tail of the build log."""
-    log: list[str] = []
+    streamed to stderr (builds take minutes). ``memory_mb`` caps each build step's memory; ``timeout_s`` the whole
+    build (the connection is dropped, which cancels it on the engine). A failed build raises a RunFailure carrying the
+    head and tail of the build log: ``bad_build`` (the submission's) when ``submission`` and the Dockerfile itself
+    failed or ran past the time limit, else ``build_failed`` (the infrastructure's)."""
+    log = HeadTail(log_bytes)
     image_id = None
+    limits = {"memory": memory_mb << 20, "memswap": memory_mb << 20} if memory_mb else None
+    t0 = time.monotonic()
+
+    def fail(message: str, own: bool):
+        if submission and own:
+            raise SubmissionFailure("bad_build", message, logs=log.text())
+        raise InfrastructureFailure("build_failed", message, logs=log.text())
+
     try:
-        for chunk in c.api.build(tag=tag, network_mode="none", pull=False, rm=True, forcerm=True, decode=True,
-                                 **kwargs):
+        stream = c.api.build(tag=tag, network_mode="none", pull=False, rm=True, forcerm=True, decode=True,
+                             container_limits=limits, timeout=timeout_s, **kwargs)
+        for chunk in stream:
             text = chunk.get("stream") or chunk.get("status") or ""
             if "error" in chunk:
-                log.append(chunk["error"])
-                raise InfrastructureFailure("build_failed", f"building {tag} failed: {chunk['error'].strip()}",
-                                            logs="".join(log)[-MAX_LOG_BYTES:])
+                error = str(chunk["error"])
+                log.write(error.encode("utf-8", "replace"))
+                fail(f"building {tag} failed: {error.strip()[:500]}",
+                     any(m in error.lower() for m in _DOCKERFILE_ERRORS))
             image_id = chunk.get("aux", {}).get("ID", image_id)
-            log.append(text)
+            log.write(text.encode("utf-8", "replace"))
             if echo and text:
                 sys.stderr.write(text)
+            if timeout_s is not None and time.monotonic() - t0 > timeout_s:
+                stream.close() if hasattr(stream, "close") else None
+                fail(f"building {tag} ran past the {timeout_s} s build time limit", True)
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+        if timeout_s is not None and time.monotonic() - t0 >= timeout_s * 0.9:
+            fail(f"building {tag} ran past the {timeout_s} s build time limit (a step was silent that long)", True)
+        fail(f"building {tag}: the engine stopped answering", False)
     except docker.errors.APIError as e:
-        raise InfrastructureFailure("build_failed", f"building {tag} failed: {e.explanation}",
-                                    logs="".join(log)[-MAX_LOG_BYTES:]) from None
+        fail(f"building {tag} failed: {str(e.explanation)[:500]}",
+             any(m in str(e.explanation).lower() for m in _DOCKERFILE_ERRORS))
     return image_id or c.images.get(tag).id
 
 

@@ -1,186 +1,289 @@
 """The output validator: run on every submission's output before anything else reads it.
 
-It never trusts the output folder: entries are listed without following symbolic links, only ``traces.jsonl`` may be
-there and it must be a plain file, read with ``O_NOFOLLOW`` and at most the size cap. Every problem is reported with
-the line and id it concerns. The leak check flags a trace that copies the real action: the share of the action's
-word n-grams that appear in the trace.
+It never trusts the output folder: entries are listed without following symbolic links (at most ``_MAX_ENTRIES`` of
+them), only ``traces.jsonl`` may be there and it must be a plain file with a single link, read with ``O_NOFOLLOW``
+and at most the size cap; the bytes that were read and checked are the bytes kept (``Validation.raw``), so nothing
+can change the file between the check and the copy. Every line is parsed with bounded JSON: at most
+``MAX_JSON_DEPTH`` levels of nesting, integers of at most ``MAX_INT_DIGITS`` digits, finite numbers only, no
+``NaN``/``Infinity``, and only text that encodes to UTF-8 (an escaped lone surrogate such as ``\\udc80`` is refused).
+Every problem is reported with the line and id it concerns, names and ids shown escaped and shortened, and the
+problem list is capped. The leak check is ``benchmark.leak``.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
-import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..leak import LeakCheck, copied_share, leak_scores
 from ..schema import errors as schema_errors
 from ._contract import TRACES_FILE, Limits
 
-_WORD = re.compile(r"\w+")
+__all__ = ["LeakCheck", "Validation", "copied_share", "shown", "validate_output", "MAX_JSON_DEPTH", "MAX_INT_DIGITS"]
+
+MAX_JSON_DEPTH = 32  # nesting levels of one traces.jsonl line (the object itself is level 1)
+MAX_INT_DIGITS = 64
+_MAX_PROBLEMS = 50  # a broken file would otherwise give one problem per line
+_MAX_PROBLEM_CHARS = 400
+_MAX_ENTRIES = 1000  # output-folder entries looked at
+_MAX_BLANK_LINES = 1000
 
 
-@dataclass(frozen=True)
-class LeakCheck:
-    """A trace *copies* its action when at least ``threshold`` of the action's word ``n``-grams occur in it.
-    Actions shorter than ``n`` words are checked as one whole n-gram if they have at least ``min_words`` words;
-    shorter ones ("Yes.") are not checked. The run fails as a leak when more than ``max_fraction`` of traces copy."""
-
-    n: int = 8
-    threshold: float = 0.5
-    min_words: int = 5
-    max_fraction: float = 0.1
-
-    def as_dict(self) -> dict:
-        return {"n": self.n, "threshold": self.threshold, "min_words": self.min_words,
-                "max_fraction": self.max_fraction}
-
-
-def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
-
-
-def copied_share(trace: str, action: str, check: LeakCheck = LeakCheck()) -> float | None:
-    """Share of the action's word n-grams found in the trace (0..1); None if the action is too short to check."""
-    action_words = _WORD.findall(action.lower())
-    if len(action_words) < check.min_words:
-        return None
-    n = min(check.n, len(action_words))
-    wanted = _ngrams(action_words, n)
-    found = wanted & _ngrams(_WORD.findall(trace.lower()), n)
-    return len(found) / len(wanted)
+def shown(text: str | bytes, limit: int = 80, *, quote: bool = True) -> str:
+    """``text`` quoted for a message: control, format and unpaired-surrogate characters escaped (a file name that is
+    not valid UTF-8 shows its bytes as ``\\xNN``; terminal escape codes never reach a terminal raw), cut to ``limit``
+    characters."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    out = []
+    for c in text[:limit]:
+        cat = unicodedata.category(c)
+        if "\udc80" <= c <= "\udcff":  # a byte that is not UTF-8 (os.fsdecode's surrogateescape)
+            out.append(f"\\x{ord(c) - 0xdc00:02x}")
+        elif quote and c in ("\\", "'"):
+            out.append("\\" + c)
+        elif cat[0] == "C" or cat in ("Zl", "Zp"):
+            cp = ord(c)
+            out.append(f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}")
+        else:
+            out.append(c)
+    body = "".join(out) + ("..." if len(text) > limit else "")
+    return f"'{body}'" if quote else body
 
 
 @dataclass
 class Validation:
-    """The validator's verdict. ``problems`` are human-readable, each naming the line and/or id."""
+    """The validator's verdict. ``problems`` are human-readable, each naming the line and/or id; at most
+    ``_MAX_PROBLEMS`` are kept (``n_problems`` counts them all)."""
 
     problems: list[str] = field(default_factory=list)
     traces: list[dict] = field(default_factory=list)
-    leaks: list[dict] = field(default_factory=list)  # [{"id", "line", "copied"}]
+    leaks: list[dict] = field(default_factory=list)  # [{"id", "line", "copied", "how"}]
     n_checked_for_leaks: int = 0
     check: LeakCheck = LeakCheck()
+    n_problems: int = 0
+    raw: bytes | None = field(default=None, repr=False)  # the bytes of traces.jsonl that were checked
+
+    def problem(self, message: str) -> None:
+        self.n_problems += 1
+        if len(self.problems) < _MAX_PROBLEMS:
+            if len(message) > _MAX_PROBLEM_CHARS:
+                message = message[:_MAX_PROBLEM_CHARS] + "..."
+            self.problems.append(message)
+
+    @property
+    def full(self) -> bool:
+        return self.n_problems >= _MAX_PROBLEMS
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.n_problems
 
     @property
     def leaked(self) -> bool:
         """Too many traces copy the real action (a failure of its own, after the output is otherwise valid)."""
         return bool(self.traces) and len(self.leaks) > self.check.max_fraction * len(self.traces)
 
+    def summary(self, k: int = 3) -> str:
+        """The first ``k`` problems in one line."""
+        more = self.n_problems - min(k, len(self.problems))
+        return "; ".join(self.problems[:k]) + (f" (+{more} more)" if more > 0 else "")
+
     def as_dict(self) -> dict:
-        return {"problems": self.problems, "n_traces": len(self.traces),
+        return {"problems": self.problems, "n_problems": self.n_problems, "n_traces": len(self.traces),
                 "leak_check": {**self.check.as_dict(), "n_checked": self.n_checked_for_leaks,
                                "n_flagged": len(self.leaks), "flagged": self.leaks}}
 
 
-_MAX_PROBLEMS = 50  # a broken file would otherwise give one problem per line
-
-
 def validate_output(output_dir: Path | str, records: list[dict], *, limits: Limits = Limits(),
                     check: LeakCheck = LeakCheck()) -> Validation:
-    """Check a submission's output folder against the training ``records`` it was given."""
+    """Check a submission's output folder against the training ``records`` it was given. Never raises for anything
+    the submission wrote."""
     v = Validation(check=check)
     output_dir = Path(output_dir)
-    raw = _read_traces_file(output_dir, limits, v.problems)
+    raw = _read_traces_file(output_dir, limits, v)
     if raw is None:
         return v
+    v.raw = raw
     by_id = {r["id"]: r for r in records}
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(raw.split(b"\n"), 1):
-        if len(v.problems) >= _MAX_PROBLEMS:
+    blank = 0
+    for lineno, line in enumerate(io.BytesIO(raw), 1):
+        if v.full:
             v.problems.append(f"{TRACES_FILE}: stopped after {_MAX_PROBLEMS} problems")
             break
+        line = line.rstrip(b"\n")
         if not line.strip():
+            blank += 1
+            if blank > _MAX_BLANK_LINES:
+                v.problem(f"{TRACES_FILE}: more than {_MAX_BLANK_LINES} blank lines")
+                break
             continue
-        doc = _parse_line(line, lineno, limits, v.problems)
+        if len(seen) > len(by_id) + _MAX_PROBLEMS:
+            v.problem(f"{TRACES_FILE}: far more lines than training records ({len(by_id)}); stopped reading")
+            break
+        doc = _parse_line(line, lineno, limits, v)
         if doc is None:
             continue
         tid = doc["id"]
         if tid in seen:
-            v.problems.append(f"{TRACES_FILE} line {lineno}: duplicate id {tid!r} (first on line {seen[tid]})")
+            v.problem(f"{TRACES_FILE} line {lineno}: duplicate id {shown(tid)} (first on line {seen[tid]})")
             continue
         seen[tid] = lineno
         if tid not in by_id:
-            v.problems.append(f"{TRACES_FILE} line {lineno}: unknown id {tid!r} (not a training record)")
+            v.problem(f"{TRACES_FILE} line {lineno}: unknown id {shown(tid)} (not a training record)")
             continue
         v.traces.append(doc)
-        share = copied_share(doc["trace"], by_id[tid]["action"], check)
-        if share is not None:
+        scores = leak_scores(doc["trace"], by_id[tid]["action"], check)
+        if scores is not None:
             v.n_checked_for_leaks += 1
-            if share >= check.threshold:
-                v.leaks.append({"id": tid, "line": lineno, "copied": round(share, 4)})
+            if scores.fired:
+                v.leaks.append({"id": tid, "line": lineno, "copied": round(scores.copied, 4),
+                                "how": list(scores.fired)})
     missing = [r["id"] for r in records if r["id"] not in seen]
     if missing:
-        shown = ", ".join(repr(i) for i in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        v.problems.append(f"{TRACES_FILE}: {len(missing)} training id(s) have no trace: {shown}")
+        shown_ids = ", ".join(shown(i) for i in missing[:5]) + (f" and {len(missing) - 5} more"
+                                                               if len(missing) > 5 else "")
+        v.problem(f"{TRACES_FILE}: {len(missing)} training id(s) have no trace: {shown_ids}")
     return v
 
 
-def _read_traces_file(output_dir: Path, limits: Limits, problems: list[str]) -> bytes | None:
+def _read_traces_file(output_dir: Path, limits: Limits, v: Validation) -> bytes | None:
+    entries = []
     try:
-        entries = sorted(os.scandir(output_dir), key=lambda e: e.name)
+        with os.scandir(output_dir) as it:
+            for e in it:
+                if len(entries) >= _MAX_ENTRIES:
+                    v.problem(f"output folder: more than {_MAX_ENTRIES} entries (only {TRACES_FILE} is allowed)")
+                    break
+                entries.append(e)
     except FileNotFoundError:
-        problems.append(f"output folder {output_dir} does not exist")
+        v.problem(f"output folder {shown(str(output_dir), 200)} does not exist")
         return None
+    except OSError as e:
+        v.problem(f"output folder cannot be listed ({e.strerror})")
+        return None
+    entries.sort(key=lambda e: os.fsencode(e.name))
     found = False
     for e in entries:
-        if e.is_symlink():
-            problems.append(f"{e.name}: is a symbolic link (not followed; only a plain {TRACES_FILE} is allowed)")
-        elif e.name != TRACES_FILE:
-            problems.append(f"{e.name}: unexpected entry in the output folder (only {TRACES_FILE} is allowed)")
-        elif not e.is_file(follow_symlinks=False):
-            problems.append(f"{TRACES_FILE}: not a plain file")
-        else:
-            found = True
+        try:
+            if e.is_symlink():
+                v.problem(f"{shown(e.name)}: is a symbolic link (not followed; only a plain {TRACES_FILE} is allowed)")
+            elif e.name != TRACES_FILE:
+                v.problem(f"{shown(e.name)}: unexpected entry in the output folder (only {TRACES_FILE} is allowed)")
+            elif not e.is_file(follow_symlinks=False):
+                v.problem(f"{TRACES_FILE}: not a plain file")
+            else:
+                found = True
+        except OSError as err:
+            v.problem(f"{shown(e.name)}: cannot be inspected ({err.strerror})")
     if not found:
         if not any(e.name == TRACES_FILE for e in entries):
-            problems.append(f"{TRACES_FILE}: missing (the submission wrote no traces)")
+            v.problem(f"{TRACES_FILE}: missing (the submission wrote no traces)")
         return None
     try:
         fd = os.open(output_dir / TRACES_FILE, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
-        problems.append(f"{TRACES_FILE}: cannot be opened safely ({e.strerror})")
+        v.problem(f"{TRACES_FILE}: cannot be opened safely ({e.strerror})")
         return None
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            problems.append(f"{TRACES_FILE}: not a plain file")
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            v.problem(f"{TRACES_FILE}: not a plain file")
             return None
-        raw = fh.read(limits.max_file_bytes + 1)
+        if st.st_nlink != 1:
+            v.problem(f"{TRACES_FILE}: has {st.st_nlink} hard links (a hard link to another file is refused; "
+                      "write a new file)")
+            return None
+        if st.st_size > limits.max_file_bytes:
+            v.problem(f"{TRACES_FILE}: larger than the cap of {limits.max_file_bytes} bytes")
+            return None
+        try:
+            raw = fh.read(limits.max_file_bytes + 1)
+        except OSError as e:
+            v.problem(f"{TRACES_FILE}: cannot be read ({e.strerror})")
+            return None
     if len(raw) > limits.max_file_bytes:
-        problems.append(f"{TRACES_FILE}: larger than the cap of {limits.max_file_bytes} bytes")
+        v.problem(f"{TRACES_FILE}: larger than the cap of {limits.max_file_bytes} bytes")
         return None
     return raw
 
 
-def _parse_line(line: bytes, lineno: int, limits: Limits, problems: list[str]) -> dict | None:
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth_ok(doc, limit: int) -> bool:
+    """Whether ``doc`` nests at most ``limit`` levels (iteratively: no recursion on hostile input)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return False
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return True
+
+
+def _parse_line(line: bytes, lineno: int, limits: Limits, v: Validation) -> dict | None:
     where = f"{TRACES_FILE} line {lineno}"
     if len(line) > limits.max_line_bytes:
-        problems.append(f"{where}: oversize line ({len(line)} bytes, cap {limits.max_line_bytes})")
+        v.problem(f"{where}: oversize line ({len(line)} bytes, cap {limits.max_line_bytes})")
         return None
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:
-        problems.append(f"{where}: not valid UTF-8 ({e.reason} at byte {e.start})")
+        v.problem(f"{where}: not valid UTF-8 ({e.reason} at byte {e.start})")
         return None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
-        problems.append(f"{where}: malformed JSON ({e.msg} at column {e.colno})")
+        v.problem(f"{where}: malformed JSON ({e.msg} at column {e.colno})")
+        return None
+    except RecursionError:
+        v.problem(f"{where}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+        return None
+    except (ValueError, OverflowError) as e:
+        v.problem(f"{where}: unacceptable JSON ({e})")
+        return None
+    if not _depth_ok(doc, MAX_JSON_DEPTH):
+        v.problem(f"{where}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+        return None
+    try:  # every string must be encodable: an escaped lone surrogate ("\\udc80") decodes but cannot be written
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        v.problem(f"{where}: text that is not valid Unicode ({e.reason}: {shown(e.object[e.start:e.end])})")
         return None
     tid = doc.get("id") if isinstance(doc, dict) else None
-    label = f"{where} (id {tid!r})" if isinstance(tid, str) else where
+    label = f"{where} (id {shown(tid)})" if isinstance(tid, str) else where
     trace = doc.get("trace") if isinstance(doc, dict) else None
     if isinstance(trace, str) and len(trace) > limits.max_trace_chars:
-        problems.append(f"{label}: oversize trace ({len(trace)} characters, cap {limits.max_trace_chars})")
+        v.problem(f"{label}: oversize trace ({len(trace)} characters, cap {limits.max_trace_chars})")
         return None
     errs = schema_errors("traces", doc)
     if errs:
         e = errs[0]
-        field_ = "/".join(str(p) for p in e.absolute_path)
-        problems.append(f"{label}: does not match the traces schema{f' at {field_!r}' if field_ else ''}: {e.message}")
+        field_ = "/".join(shown(str(p), 40) for p in e.absolute_path)
+        v.problem(f"{label}: does not match the traces schema{f' at {field_}' if field_ else ''}: "
+                  f"{shown(e.message, 200, quote=False)}")
         return None
     return doc
