@@ -57,6 +57,13 @@ def shown(text: str | bytes, limit: int = 80, *, quote: bool = True) -> str:
     return f"'{body}'" if quote else body
 
 
+def _name(name: str) -> str:
+    """A file name for a message: as is when it is plain printable text, else ``shown`` (quoted, escaped)."""
+    if name.isprintable() and name.isascii() and not any(c in name for c in " '\"\\") and len(name) <= 80:
+        return name
+    return shown(name)
+
+
 @dataclass
 class Validation:
     """The validator's verdict. ``problems`` are human-readable, each naming the line and/or id; at most
@@ -174,15 +181,15 @@ def _read_traces_file(output_dir: Path, limits: Limits, v: Validation) -> bytes 
     for e in entries:
         try:
             if e.is_symlink():
-                v.problem(f"{shown(e.name)}: is a symbolic link (not followed; only a plain {TRACES_FILE} is allowed)")
+                v.problem(f"{_name(e.name)}: is a symbolic link (not followed; only a plain {TRACES_FILE} is allowed)")
             elif e.name != TRACES_FILE:
-                v.problem(f"{shown(e.name)}: unexpected entry in the output folder (only {TRACES_FILE} is allowed)")
+                v.problem(f"{_name(e.name)}: unexpected entry in the output folder (only {TRACES_FILE} is allowed)")
             elif not e.is_file(follow_symlinks=False):
                 v.problem(f"{TRACES_FILE}: not a plain file")
             else:
                 found = True
         except OSError as err:
-            v.problem(f"{shown(e.name)}: cannot be inspected ({err.strerror})")
+            v.problem(f"{_name(e.name)}: cannot be inspected ({err.strerror})")
     if not found:
         if not any(e.name == TRACES_FILE for e in entries):
             v.problem(f"{TRACES_FILE}: missing (the submission wrote no traces)")

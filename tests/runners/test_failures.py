@@ -31,9 +31,10 @@ def test_engine_down_is_the_infrastructures_failure(train_records, make_submissi
 
 
 def test_build_failure_is_recorded_with_the_build_log(base_image, train_records, make_submission, tmp_path):
+    # a failing RUN step is the Dockerfile's doing: the submission's failure, not the infrastructure's
     folder = make_submission("good", dockerfile=f"FROM {base_image}\nRUN echo building-step && false\n")
     outcome, run_dir = _run(folder, train_records, tmp_path)
-    assert outcome["failure"]["kind"] == "build_failed" and outcome["failure"]["blame"] == "infrastructure"
+    assert outcome["failure"]["kind"] == "bad_build" and outcome["failure"]["blame"] == "submission"
     assert "building-step" in (run_dir / "logs.txt").read_text()
 
 

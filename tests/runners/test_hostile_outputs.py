@@ -77,9 +77,10 @@ HOSTILE = {
     "whoami": 'write([line(r, meta={"uid": os.getuid(), "root_readable": os.access("/root", os.R_OK)}) '
               'for r in records])',
     # report the cgroup limits seen inside the container
-    "cgroup": 'def rd(p):\n    try: return open(p).read().strip()\n    except OSError as e: return str(e)\n'
-              'write([line(r, meta={"pids": rd("/sys/fs/cgroup/pids.max"), "mem": rd("/sys/fs/cgroup/memory.max")})'
-              ' for r in records])',
+    "cgroup": 'def rd(*ps):\n    for p in ps:\n        try: return open(p).read().strip()\n        except OSError: pass\n'
+              'pids = rd("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max")\n'
+              'mem = rd("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")\n'
+              'write([line(r, meta={"pids": pids, "mem": mem}) for r in records])',
     "good": 'write([line(r) for r in records])',
 }
 
@@ -119,7 +120,7 @@ def _run(folder, records, tmp_path, runner="local", policy=None):
 
 @pytest.mark.parametrize("mode,message", [
     ("deep", "nested too deeply"), ("bigint", "5000 digits"), ("surrogate", "not valid Unicode"),
-    ("nan", "NaN is not JSON"), ("badname", r"'\xff\xfe\x1b[31mred'"), ("extradir", "'sub': unexpected entry"),
+    ("nan", "NaN is not JSON"), ("badname", r"'\xff\xfe\x1b[31mred'"), ("extradir", "sub: unexpected entry"),
     ("hardlink", "hard links"),
 ])
 def test_hostile_output_is_a_classified_bad_output(mode, message, hostile, train_records, tmp_path):
@@ -309,3 +310,53 @@ def test_a_1_gib_stdout_flood_keeps_the_harness_under_300_mb(tmp_path, train_rec
     print("harness peak RSS under a 1 GiB stdout flood:", report["maxrss_kb"] // 1024, "MB")
     assert report["status"] == "ok" and report["logs"] < (1 << 20) + 4096
     assert report["maxrss_kb"] < 300 * 1024
+
+
+# ---- the same through the docker runner (skipped, with the reason, where no engine starts) ----
+
+@pytest.mark.docker
+def test_docker_missing_command_is_bad_command(base_image, hostile, train_records, tmp_path):
+    outcome, _ = _run(hostile("good", command=["python", "sub.py", "good"]), train_records, tmp_path, runner="docker")
+    assert outcome["failure"]["kind"] == "bad_command" and outcome["failure"]["blame"] == "submission"
+    assert "python3, not python" in outcome["failure"]["message"]
+
+
+@pytest.mark.docker
+def test_docker_deep_json_and_clamped_limits(base_image, hostile, train_records, tmp_path):
+    outcome, _ = _run(hostile("deep"), train_records, tmp_path, runner="docker")
+    assert outcome["failure"]["kind"] == "bad_output" and "nested too deeply" in outcome["failure"]["message"]
+    assert outcome["unisolated"] is False
+    folder = hostile("cgroup", resources={"memory_mb": 1 << 20, "pids": 65536})
+    outcome, run_dir = _run(folder, train_records, tmp_path, runner="docker",
+                            policy=Policy(memory_mb=300, pids=50, log_bytes=4096))
+    assert outcome["status"] == "ok", outcome["failure"]
+    meta = json.loads((run_dir / "traces.jsonl").read_text().splitlines()[0])["meta"]
+    assert meta["pids"] == "50" and meta["mem"] == str(300 << 20)  # what the container really got
+
+
+@pytest.mark.docker
+def test_docker_output_flood_never_reaches_the_host_disk(base_image, hostile, train_records, tmp_path):
+    outcome, run_dir = _run(hostile("fill"), train_records, tmp_path, runner="docker",
+                            policy=Policy(output_bytes=1 << 20))
+    assert outcome["failure"]["kind"] in ("bad_output", "nonzero_exit")  # ENOSPC may end the writer first
+    assert outcome["validation"] is None or not outcome["validation"]["n_traces"]
+    if os.geteuid() == 0:
+        assert outcome["limits"]["output_quota"] == "tmpfs"
+
+
+@pytest.mark.docker
+def test_docker_stdout_flood_is_streamed_head_and_tail(base_image, hostile, train_records, tmp_path):
+    outcome, run_dir = _run(hostile("flood"), train_records, tmp_path, runner="docker",
+                            policy=Policy(log_bytes=64 * 1024))
+    assert outcome["status"] == "ok", outcome["failure"]
+    logs = (run_dir / "logs.txt").read_text(encoding="utf-8")
+    assert len(logs) < 70 * 1024 and logs.startswith("FIRST-LINE") and "LAST-LINE" in logs[-200:]
+
+
+@pytest.mark.docker
+def test_docker_failing_dockerfile_is_the_submissions_fault(base_image, hostile, train_records, tmp_path):
+    folder = hostile("good")
+    (folder / "Dockerfile").write_text(f"FROM {base_image}\nRUN echo building-step && false\n")
+    outcome, run_dir = _run(folder, train_records, tmp_path, runner="docker")
+    assert outcome["failure"]["kind"] == "bad_build" and outcome["failure"]["blame"] == "submission"
+    assert "building-step" in (run_dir / "logs.txt").read_text()
