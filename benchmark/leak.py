@@ -65,7 +65,7 @@ class LeakCheck:
 _CONFUSABLES = {
     # Cyrillic lower case
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
-    "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ь": "b",
+    "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "п": "n", "ԛ": "q", "ԝ": "w", "ь": "b",
     "ү": "y", "ɡ": "g",
     # Cyrillic upper case
     "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
@@ -239,6 +239,31 @@ def _merge(covered: list[bool], toks: list[tuple[str, int, int]]) -> list[tuple[
     return spans
 
 
+def _tight(trace_words: list[str], action_words: list[str], window: tuple[int, int], check: LeakCheck,
+           which: str) -> tuple[int, int]:
+    """``window`` shrunk from both ends while the (gapped or reordered) measure stays at its threshold."""
+    m = len(action_words)
+    masks: dict[str, int] = {}
+    for i, tok in enumerate(action_words):
+        masks[tok] = masks.get(tok, 0) | (1 << i)
+    need = Counter(action_words)
+
+    def score(s: int, e: int) -> float:
+        seq = trace_words[s:e]
+        if which == "gapped":
+            return _lcs(masks, m, seq) / m
+        have = Counter(seq)
+        return sum(min(c, have[t]) for t, c in need.items()) / m
+
+    threshold = check.gapped_threshold if which == "gapped" else check.reordered_threshold
+    s, e = window
+    while e - s > 1 and score(s + 1, e) >= threshold:
+        s += 1
+    while e - s > 1 and score(s, e - 1) >= threshold:
+        e -= 1
+    return s, e
+
+
 def redact_action(trace: str, action: str, check: LeakCheck = LeakCheck()) -> tuple[str, int]:
     """``trace`` with the copies of ``action`` replaced by ``[...]``; returns the text and the number of spans
     replaced. Every span of at least ``check.n`` consecutive (normalised) words that also occurs in the action is
@@ -260,9 +285,9 @@ def redact_action(trace: str, action: str, check: LeakCheck = LeakCheck()) -> tu
             if "ngram" in s.fired or "pieces" in s.fired:
                 n = min(check.piece_n, len(action_words))
             else:
-                start, end = s.window
-                spans = [(toks[start][1], toks[end - 1][2])]
-                trace, total = _redact_spans(trace, spans), total + 1
+                start, end = _tight(trace_words, action_words, s.window, check,
+                                    "gapped" if "gapped" in s.fired else "reordered")
+                trace, total = _redact_spans(trace, [(toks[start][1], toks[end - 1][2])]), total + 1
                 continue
         grams = _ngrams(action_words, n)
         covered = [False] * len(toks)
