@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import importlib
 import re
+import shutil
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -339,20 +340,42 @@ def build(spec: dict, raw: Path, out: Path, *, lock_file: Path | None, update_lo
                 "was written. If the spec or builder changed on purpose, rebuild with --update-lock")
     for path, data in files.items():
         atomic_write_bytes(out / path, data)
-    for stale in _split_files(out):
-        if SPLIT_FILE.match(stale) and stale not in files:  # left by an earlier spec
-            (out / stale).unlink()
+    for stale in _extra_entries(out, set(files)):  # left by an earlier spec, or put there by hand
+        _remove_entry(out / stale)
     written = lock_file is not None and committed is None
     if written:
         write_json(lock_file, lock)
     return BuildResult(spec["pack"], lock, skipped, written)
 
 
-def _split_files(folder: Path) -> list[str]:
-    """Every file under a pack's data folder, as posix paths relative to it."""
+def _extra_entries(folder: Path, wanted: set[str]) -> list[str]:
+    """Entries under ``folder`` (posix paths relative to it; links not followed) that are neither a ``wanted`` file
+    nor a folder holding one: extra files, links, special files and extra (even empty) folders. An extra folder is
+    reported once, not with everything inside it."""
     if not folder.is_dir():
         return []
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    parents = {p.as_posix() for w in wanted for p in Path(w).parents if p.as_posix() != "."}
+    extra, stack = [], [folder]
+    while stack:
+        for entry in sorted(stack.pop().iterdir()):
+            rel = entry.relative_to(folder).as_posix()
+            if entry.is_symlink() or not (entry.is_dir() or entry.is_file()):
+                extra.append(rel)
+            elif entry.is_dir():
+                if rel in parents:
+                    stack.append(entry)
+                else:
+                    extra.append(rel + "/")
+            elif rel not in wanted:
+                extra.append(rel)
+    return sorted(extra)
+
+
+def _remove_entry(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def build_pack(pack: str, raw_dir: Path | str | None = None, data_dir: Path | str | None = None, *,
@@ -384,17 +407,23 @@ def verify_pack(pack: str, data_dir: Path | str | None = None) -> dict:
     folder = Path(data_dir if data_dir is not None else paths.data_dir()) / pack
     if not folder.is_dir():
         raise PackIntegrityError(f"pack {pack!r} is not built in {folder}: run `reconbench packs build {pack}`")
-    present = set(_split_files(folder))
     problems = []
     for entry in lock["files"]:
         path = folder / entry["path"]
-        if entry["path"] not in present:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            problems.append(f"{path}: changed (not a plain file)")
+        elif not path.exists():
             problems.append(f"{path}: missing")
         elif (got := sha256_file(path)) != entry["sha256"]:
             problems.append(f"{path}: changed (sha256 {got[:12]}…, lock {entry['sha256'][:12]}…)")
-    extra = present - {f["path"] for f in lock["files"]}
-    problems += [f"{folder / p}: extra file not in the lock" for p in sorted(extra)]
+    extra = _extra_entries(folder, {f["path"] for f in lock["files"]})
+    problems += [f"{folder / p}: extra {'folder' if p.endswith('/') else 'file'} not in the lock" for p in extra]
     if problems:
+        advice = f"Rebuild it with `reconbench packs build {pack}`"
+        if extra:
+            advice += (" (the build also removes every entry that is not in the lock), or remove the extra "
+                       "entries yourself: " + " ".join(f"rm -r '{folder / p}'" for p in extra[:5])
+                       + (" ..." if len(extra) > 5 else ""))
         raise PackIntegrityError(f"pack {pack!r} does not match its lock {lock_path(pack)}: {'; '.join(problems)}. "
-                                 f"Rebuild it with `reconbench packs build {pack}`")
+                                 f"{advice}")
     return lock
