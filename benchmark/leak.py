@@ -1,5 +1,6 @@
 """Does a trace copy the real action? The one rule shared by the harness (a run whose traces copy their actions
-fails as a leak, ``benchmark.runners``) and the synthesizers (which redact what would trip it, ``benchmark.synthesize``).
+fails as a leak, ``benchmark.runners``) and the synthesizers (which redact what would trip it,
+``benchmark.synthesize``).
 
 Both texts are first *normalised* to word tokens, so cosmetic disguises do not hide a copy:
 

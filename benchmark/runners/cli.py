@@ -39,7 +39,8 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
               help="Backward Synthesis traces.jsonl to evaluate against [default: the newest recorded backward run]")
 @click.option("--eval-limit", type=click.IntRange(min=1), help="evaluate only the first N test examples")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="operator policy (TOML) [default: $RECONBENCH_POLICY, else <RECONBENCH_HOME>/policy.toml if present]")
+              help="operator policy (TOML) [default: $RECONBENCH_POLICY, else <RECONBENCH_HOME>/policy.toml if "
+              "present]")
 @click.option("--on-excess", type=click.Choice(["clamp", "refuse"]), help="a request over the policy: clamp it or "
               "refuse the run [policy default: clamp]")
 @click.option("--max-memory-mb", type=click.IntRange(min=16), help="ceiling on resources.memory_mb")

@@ -32,6 +32,7 @@ from .validate import shown
 IN, OUT, MODELS, LM = "/reconbench/input", "/reconbench/output", "/reconbench/models", "/reconbench/lm"
 RUN_UID = 10001  # the non-root user every submission runs as, whatever its image says
 TMPFS_MB = 256
+SHM_MB = 64  # /dev/shm: writable, counted against the memory limit
 
 
 def build_image(sub: Submission, *, build_args: dict[str, str] | None = None,
@@ -97,7 +98,8 @@ def run(sub: Submission, input_dir: Path, output_dir: Path, *, models_dir: Path 
             network_mode="none", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
             mem_limit=f"{res['memory_mb']}m", memswap_limit=f"{res['memory_mb']}m",
             nano_cpus=int(res["cpus"] * 1e9), pids_limit=res["pids"], device_requests=gpus,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMPFS_MB}m,mode=1777"}, labels={"reconbench.submission": sub.name},
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={TMPFS_MB}m,mode=1777"}, shm_size=f"{SHM_MB}m",
+            labels={"reconbench.submission": sub.name},
             log_config=docker.types.LogConfig(type="json-file", config={"max-size": str(engine_log),
                                                                          "max-file": "2"}))
     except docker.errors.APIError as e:

@@ -77,7 +77,8 @@ HOSTILE = {
     "whoami": 'write([line(r, meta={"uid": os.getuid(), "root_readable": os.access("/root", os.R_OK)}) '
               'for r in records])',
     # report the cgroup limits seen inside the container
-    "cgroup": 'def rd(*ps):\n    for p in ps:\n        try: return open(p).read().strip()\n        except OSError: pass\n'
+    "cgroup": 'def rd(*ps):\n    for p in ps:\n        try: return open(p).read().strip()\n'
+              '        except OSError: pass\n'
               'pids = rd("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max")\n'
               'mem = rd("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")\n'
               'write([line(r, meta={"pids": pids, "mem": mem}) for r in records])',
