@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "serve": "benchmark.models.cli:serve",
     "baselines": "benchmark.synthesize.cli:baselines",
     "evaluate": "benchmark.evaluate.cli:evaluate",
+    "rescore": "benchmark.evaluate.cli:rescore",
     "submit": "benchmark.runners.cli:submit",
     "images": "benchmark.runners.cli:images",
     "leaderboard": "benchmark.publish.cli:leaderboard",

@@ -20,12 +20,24 @@ def _pct(est: dict) -> str:
 def summary_table(result: dict) -> str:
     """The per-dimension win rates of a result, as a table."""
     rows = []
-    for d in DIMENSIONS:
+    for d in (d for d in DIMENSIONS if d in result["summary"]["dimensions"]):
         s = result["summary"]["dimensions"][d]
         rows.append([d, s["n"], s["wins"], s["losses"], s["ties"], s["invalid"], _pct(s["win_rate"]),
                      _pct(s["win_rate_ties_half"])])
-    return tabulate(rows, headers=["dimension", "n", "wins", "losses", "ties", "invalid",
-                                   "win rate (ties excluded, 95% CI)", "ties as half"])
+    table = tabulate(rows, headers=["dimension", "n", "wins", "losses", "ties", "invalid",
+                                    "win rate (ties excluded, 95% CI)", "ties as half"])
+    extra = []
+    if "length_controlled" in result["summary"]:
+        extra.append(f"length-controlled win rate (overall): {_pct(result['summary']['length_controlled'])}")
+    if "likelihood" in result["summary"]:
+        m = result["summary"]["likelihood"]["mean_margin"]
+        if m["estimate"] is not None:
+            extra.append(f"mean log-probability margin of the real action: {m['estimate']:+.4f} "
+                         f"[{m['ci_low']:+.4f}, {m['ci_high']:+.4f}] {result['summary']['likelihood']['unit']}")
+    return "\n".join([table] + extra)
+
+
+PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 
 
 @click.command()
@@ -42,6 +54,10 @@ def summary_table(result: dict) -> str:
 @click.option("--judge", default="smollm2-135m", show_default=True)
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True,
               help="options: next-token probabilities of A/B; text: generated reply, strictly parsed.")
+@click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default="likelihood", show_default=True,
+              help="scoring protocol (docs/evaluation.md); likelihood needs no judge")
+@click.option("--tie-band", type=click.FloatRange(min=0), default=None,
+              help="the protocol's tie band (default: the protocol's own)")
 @click.option("--backend", default="transformers", show_default=True)
 @click.option("--k", default=4, show_default=True, help="Retrieved demonstrations per test example.")
 @click.option("--limit", type=int, help="Evaluate only the first N test examples.")
@@ -50,7 +66,7 @@ def summary_table(result: dict) -> str:
 @click.option("--max-tokens", default=256, show_default=True, help="Action model completion length.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Result file (default under the runs dir).")
 def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reasoning, action_model, judge, judge_mode,
-             backend, k, limit, train_limit, seed, max_tokens, out):
+             protocol, tie_band, backend, k, limit, train_limit, seed, max_tokens, out):
     """Win rate of a method's traces against the baseline's: retrieval-augmented prediction with the frozen action
     model, pairwise judge in both orders, paired bootstrap CIs. Writes a schema-validated result file."""
     from .pipeline import evaluate as run
@@ -62,12 +78,13 @@ def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reason
         method_name = "no_reasoning" if no_reasoning else (
             traces.parent.name if traces.stem == "traces" else traces.stem)
     result = run(traces, baseline, pack, user, method_name=method_name, baseline_name=baseline_name,
-                 action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend, k=k, limit=limit,
+                 action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend, protocol=protocol,
+                 protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit,
                  train_limit=train_limit, seed=seed, max_tokens=max_tokens, out=out)
     path = out or default_result_path(pack, user, method_name, baseline_name, result["action_model"]["name"],
-                                      result["judge"]["name"])
-    click.echo(f"{method_name} vs {baseline_name} on {pack}/{user}: {result['test']['n_evaluated']} of "
-               f"{result['test']['n_total']} test examples")
+                                      result["judge"]["name"], protocol)
+    click.echo(f"{method_name} vs {baseline_name} on {pack}/{user}, protocol {protocol}: "
+               f"{result['test']['n_evaluated']} of {result['test']['n_total']} test examples")
     click.echo(summary_table(result))
     h, p = result["judge_health"], result["predictions"]
     click.echo(f"judge health: order flips {h['order_flip_rate']}, ties {h['tie_rate']}, first position wins "
@@ -79,3 +96,20 @@ def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reason
     click.echo(tabulate([[s, c.get("calls", 0), c.get("cache_hits", 0), c.get("seconds", 0)] for s, c in costs.items()],
                         headers=["stage", "model calls", "cache hits", "seconds"]))
     click.echo(f"result: {path}")
+
+
+@click.command()
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default=None,
+              help="decide with this protocol instead (pairwise <-> pairwise-calibrated read the same numbers)")
+@click.option("--tie-band", type=click.FloatRange(min=0), default=None, help="a new tie band")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="the new result file")
+def rescore(result, protocol, tie_band, out):
+    """Re-decide RESULT from the raw numbers it recorded (no model call) and write the new result to --out."""
+    from .rescore import rescore_file
+
+    new = rescore_file(result, out, protocol=protocol, params=None if tie_band is None else {"tie_band": tie_band})
+    click.echo(f"{new['method']['name']} vs {new['baseline']['name']}, protocol {new['protocol']['name']} "
+               f"{new['protocol']['params']}")
+    click.echo(summary_table(new))
+    click.echo(f"result: {out}")

@@ -37,6 +37,9 @@ cursor:pointer;margin-right:.3rem}
 .plot svg{max-width:100%;height:auto}
 .empty{color:#777;font-style:italic}
 .note{color:#555;font-size:.85rem}
+section.unranked{opacity:.55;filter:grayscale(1)}
+.status{font-size:.85rem;padding:.2rem .5rem;border-radius:.3rem;display:inline-block}
+.status.ranked{background:#eaf6ee;color:#1b6e3a}.status.unranked{background:#f4f4f4;color:#8a1c1c}
 """
 
 # Sorting by a cell's data-sort (numbers numerically, text as text) and switching views; nothing else.
@@ -144,15 +147,23 @@ def _pivot_table(rows: list[dict], key: str, label: str) -> str:
 
 
 def _group_section(index: int, rows: list[dict], dims: list[str]) -> str:
-    am, judge = rows[0]["action_model"], rows[0]["judge"]
+    am, judge, ctl = rows[0]["action_model"], rows[0]["judge"], rows[0]["controls"]
+    status = (f'<p class="status ranked">ranked: {_e(ctl["reason"])}</p>' if ctl["ranks"] else
+              f'<p class="status unranked">not ranked: the validity controls did not pass for this protocol, judge '
+              f'and action model ({_e(ctl["reason"])}); shown for reference only</p>')
+    links = " ".join(f'<a href="{_e(h)}">{_e(h)}</a>' for h in sorted({h for r in rows for h in r["controls"]["reports"]}))
     buttons = "".join(f'<button data-view="{v}" class="{"on" if v == "overall" else ""}">{_e(t)}</button>'
                       for v, t in VIEWS)
     views = {"overall": _overall_table(rows, dims), "domain": _pivot_table(rows, "by_domain", "domain"),
              "user": _pivot_table(rows, "by_user", "user (pack/user)")}
     body = "".join(f'<div class="view{" on" if v == "overall" else ""}" data-view="{v}">{views[v]}</div>'
                    for v, _ in VIEWS)
-    return (f'<section class="group" id="group-{index}"><h2>Action model {_e(am["name"])} · judge '
-            f'{_e(judge["name"])} ({_e(judge.get("mode", ""))})</h2>'
+    scorer = ("no judge: the action model scores the real action" if judge.get("mode") == "likelihood" else
+              f'judge {_e(judge["name"])} ({_e(judge.get("mode", ""))})')
+    return (f'<section class="group {"ranked" if ctl["ranks"] else "unranked"}" id="group-{index}" '
+            f'data-ranked="{str(ctl["ranks"]).lower()}"><h2>Protocol {_e(rows[0]["protocol"])} · action model '
+            f'{_e(am["name"])} · {scorer}</h2>{status}'
+            f'{"<p class=note>control reports: " + links + "</p>" if links else ""}'
             f'<p class="note">action model <span class="fp">{_e(am["fingerprint"])}</span>'
             f'{" (" + _e(am["backend"]) + ")" if "backend" in am else ""}<br>judge '
             f'<span class="fp">{_e(judge["fingerprint"])}</span></p>'
@@ -163,9 +174,11 @@ def _plot_rows(rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
         wr = r["dimensions"]["overall"]["win_rate"]
-        out.append({"label": f'{r["method"]} · {r["action_model"]["name"]} · judge {r["judge"]["name"]}',
+        ranked = r["controls"]["ranks"]
+        out.append({"label": f'{r["method"]} · {r["protocol"]} · {r["action_model"]["name"]} · judge '
+                             f'{r["judge"]["name"]}{"" if ranked else " (unranked)"}',
                     "estimate": wr["estimate"], "ci_low": wr["ci_low"], "ci_high": wr["ci_high"], "best": r["best"],
-                    "tied": r["tied_with_best"]})
+                    "tied": r["tied_with_best"], "ranked": ranked})
     return out
 
 
@@ -198,12 +211,17 @@ def _transfer_section(transfers: list[dict]) -> str:
 def _controls_section(controls: list[dict]) -> str:
     if not controls:
         return ""
-    body = [f'<tr><td>{_e(c["judge"])}</td><td class="fp">{_e(_short(c["fingerprint"]))}</td>'
+    body = [f'<tr><td>{_e(c["protocol"])}</td><td>{_e(c["judge"])}</td><td>{_e(c["action_model"])}</td>'
+            f'<td>{_e(c["split"])}</td><td class="{"status ranked" if c["ranks"] else "status unranked"}">'
+            f'{"ranks" if c["ranks"] else "does not rank"}: {_e(c["reason"])}</td>'
             f'<td><a href="{_e(c["href"])}">{_e(c["href"])}</a></td><td>{_e(c["created_at"])}</td></tr>'
             for c in controls]
     return ('<section id="controls"><h2>Validity controls</h2><p class="note">The latest control report for each '
-            'judge: does the judge prefer the real action, ignore position and length?</p>' +
-            _table(["Judge", "Fingerprint", "Report", "Created"], body) + "</section>")
+            '(protocol, judge, action model, user split). A group of results is ranked only when the reports of '
+            'every pack it covers pass: a positive control (oracle or wrong user), self, shuffled traces, and for '
+            'judge protocols length and judge injection.</p>' +
+            _table(["Protocol", "Judge", "Action model", "Split", "Status", "Report", "Created"], body) +
+            "</section>")
 
 
 def _train(train: dict | None) -> str:
@@ -230,11 +248,13 @@ def render_html(scores: dict, transfers: list[dict], controls: list[dict]) -> st
     rows, dims = scores["rows"], scores["dimensions"]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["judge"]["fingerprint"], r["judge"].get("mode"), r["action_model"]["fingerprint"]),
-                          []).append(r)
+        groups.setdefault((r["protocol"], r["judge"]["fingerprint"], r["judge"].get("mode"),
+                           r["action_model"]["fingerprint"]), []).append(r)
     sections = "".join(_group_section(i, g, dims) for i, g in enumerate(groups.values(), 1))
     described = "; ".join(f'{p["label"]}: {_pct(p["estimate"])}' for p in _plot_rows(rows))
-    plot = (f'<section id="plot"><h2>Win rates</h2><div class="plot" role="img" data-rows="{len(rows)}" '
+    plot = (f'<section id="plot"><h2>Win rates</h2><p class="note">Ranked groups in colour; groups whose controls '
+            f'did not pass in grey, marked (unranked).</p><div class="plot" role="img" data-rows="{len(rows)}" '
+            f'data-ranked-rows="{sum(r["controls"]["ranks"] for r in rows)}" '
             f'aria-label="{_e(described)}">{win_rate_plot(_plot_rows(rows))}</div></section>') if rows else ""
     empty = "" if rows else '<p class="empty">No results yet: add one with <code>reconbench leaderboard add</code>.</p>'
     return f"""<!DOCTYPE html>
@@ -264,7 +284,8 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
 
     lines = ["# RECON-Bench leaderboard", "",
              "Win rate against Backward Synthesis (ties excluded) with 95% bootstrap CIs (users, then examples). "
-             "`*` best in its (action model, judge) group, `~` statistically tied with it. "
+             "`*` best in its (protocol, action model, judge) group, `~` statistically tied with it. Only groups "
+             "whose validity controls passed are ranked (`ranked`: yes); the others are listed for reference. "
              "Regenerated by `reconbench leaderboard build`; the full board is `leaderboard/index.html`.", ""]
     if not scores["rows"]:
         lines.append("No results yet.")
@@ -273,11 +294,12 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
         for r in scores["rows"]:
             o = r["dimensions"]["overall"]
             mark = "*" if r["best"] else "~" if r["tied_with_best"] else ""
-            table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}",
-                          r["action_model"]["name"], r["judge"]["name"]] +
+            table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}", r["protocol"],
+                          "yes" if r["controls"]["ranks"] else "no", r["action_model"]["name"],
+                          r["judge"]["name"]] +
                          [rate(r["dimensions"][d]) for d in scores["dimensions"]] +
                          [rate({"win_rate": o["win_rate_ties_half"]}), o["n"], o["ties"], len(r["users"])])
-        lines.append(tabulate(table, headers=["rank", "method", "action model", "judge"] +
+        lines.append(tabulate(table, headers=["rank", "method", "protocol", "ranked", "action model", "judge"] +
                               [f"win rate: {d}" for d in scores["dimensions"]] +
                               ["overall, ties as half", "judged pairs", "ties", "users"],
                               tablefmt="github"))
@@ -305,27 +327,28 @@ def load_transfers(board_dir: Path) -> list[dict]:
 
 
 def load_controls(board_dir: Path) -> list[dict]:
-    """The latest control report per judge under ``<board>/controls/``.
+    """The latest control report per (protocol, judge, action model, pack, user) under ``<board>/controls/``, with
+    whether it ranks; the link goes to the Markdown page beside the JSON when there is one."""
+    from ..controls.report import protocol_name, ranks, read_report
 
-    A report is a JSON file with ``judge: {name, fingerprint}`` and ``created_at``; the link goes to an HTML or
-    Markdown file of the same stem beside it when there is one (the readable report), else to the JSON."""
-    latest: dict[str, dict] = {}
+    latest: dict[tuple, dict] = {}
     root = board_dir / "controls"
-    for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
+    for path in sorted(p for p in root.rglob("*.json") if p.name != "index.json") if root.is_dir() else []:
         try:
-            doc = read_json(path)
+            doc = read_report(path)
         except DataError:  # the controls stage checks its own files; one the board cannot read is not linked
             continue
-        judge = doc.get("judge") if isinstance(doc, dict) else None
-        if not isinstance(judge, dict) or "fingerprint" not in judge:
-            continue
         page = next((p for p in (path.with_suffix(".html"), path.with_suffix(".md")) if p.exists()), path)
-        entry = {"judge": judge.get("name", ""), "fingerprint": judge["fingerprint"],
-                 "created_at": str(doc.get("created_at", "")), "href": page.relative_to(board_dir).as_posix()}
-        current = latest.get(judge["fingerprint"])
+        ok, why = ranks(doc)
+        entry = {"protocol": protocol_name(doc), "judge": doc["judge"]["name"],
+                 "fingerprint": doc["judge"]["fingerprint"], "action_model": doc["action_model"]["name"],
+                 "split": f'{doc["pack"]["name"]}/{doc["user"]}', "created_at": str(doc["created_at"]),
+                 "ranks": ok, "reason": why, "href": page.relative_to(board_dir).as_posix()}
+        key = (entry["protocol"], entry["fingerprint"], doc["action_model"]["fingerprint"], entry["split"])
+        current = latest.get(key)
         if current is None or (entry["created_at"], entry["href"]) > (current["created_at"], current["href"]):
-            latest[judge["fingerprint"]] = entry
-    return [latest[k] for k in sorted(latest, key=lambda k: (latest[k]["judge"], k))]
+            latest[key] = entry
+    return [latest[k] for k in sorted(latest, key=lambda k: (latest[k]["protocol"], latest[k]["judge"], k))]
 
 
 def write_board(board_dir: Path, scores: dict) -> dict[str, Path]:

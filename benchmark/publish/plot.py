@@ -39,7 +39,8 @@ def _draw(rows: list[dict]) -> str:
     for y, r in zip(ys, rows):
         if r["estimate"] is None:
             continue
-        color = "#1b6e3a" if r["best"] else "#2f5d9e" if r["tied"] else "#666666"
+        color = ("#bbbbbb" if not r.get("ranked", True) else
+                 "#1b6e3a" if r["best"] else "#2f5d9e" if r["tied"] else "#666666")
         lo = r["estimate"] - (r["ci_low"] if r["ci_low"] is not None else r["estimate"])
         hi = (r["ci_high"] if r["ci_high"] is not None else r["estimate"]) - r["estimate"]
         ax.errorbar([r["estimate"]], [y], xerr=[[lo], [hi]], fmt="o", color=color, capsize=3, markersize=5)

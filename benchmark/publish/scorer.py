@@ -5,7 +5,12 @@ and user it was evaluated on) and re-bootstraps them with the evaluation stage's
 (``benchmark.evaluate.stats.summarize``: users, then examples, resampled), so a pooled CI reflects the spread between
 users and is never an average of per-file CIs. The same is done per domain and per user.
 
-Ties between methods: within one (action model, judge) group, a method is *tied with the best* when its 95% CI of
+Rows are grouped by (scoring protocol, judge, action model). A group is *ranked* only when, for every pack its
+results come from, the latest validity-control report for the same (protocol, judge, action model) on that pack
+passed (``benchmark.controls.definitions.ranking``); other groups are shown apart, greyed, with the failing control
+named, and get no rank.
+
+Ties between methods: within one ranked group, a method is *tied with the best* when its 95% CI of
 the overall win rate reaches the best method's lower bound; its rank is 1 + the number of methods whose lower bound
 is above its upper bound (the rule Chatbot Arena uses). Methods covering different users are compared as they are;
 the board shows the coverage next to each number.
@@ -16,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..evaluate import DIMENSIONS
+from ..evaluate.result import protocol_of
 from ..evaluate.stats import N_BOOT, summarize, summarize_by
 from .store import load_results
 
@@ -33,17 +39,41 @@ def _examples(doc: dict) -> list[dict]:
 
 
 def _dims(summary: dict) -> dict:
-    return {d: summary["dimensions"][d] for d in DIMENSIONS}
+    return {d: summary["dimensions"][d] for d in DIMENSIONS if d in summary["dimensions"]}
+
+
+def group_key(row: dict) -> tuple:
+    return (row["protocol"], row["judge"]["fingerprint"], row["judge"].get("mode"), row["action_model"]["fingerprint"])
+
+
+def gate(row: dict, reports: dict[tuple, dict]) -> dict:
+    """``{"ranks", "reason", "reports"}`` for a row: ranked only when every pack it covers has a passing latest
+    report for its (protocol, judge, action model). ``reports``: (protocol, judge fp, action fp, pack) -> the
+    latest report's ``{"ranks", "reason", "href"}``."""
+    reasons, hrefs, ok = [], [], True
+    for pack in sorted({r["pack"] for r in row["results"]}):
+        rep = reports.get((row["protocol"], row["judge"]["fingerprint"], row["action_model"]["fingerprint"], pack))
+        if rep is None:
+            ok = False
+            reasons.append(f"{pack}: no control report for this protocol, judge and action model")
+            continue
+        hrefs.append(rep["href"])
+        if not rep["ranks"]:
+            ok = False
+            reasons.append(f"{pack}: {rep['reason']}")
+    return {"ranks": ok, "reason": "controls passed" if ok else "; ".join(reasons), "reports": hrefs}
 
 
 def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, seed: int = BOOT_SEED,
-              n_boot: int = N_BOOT) -> dict:
-    """The board's numbers (a JSON-able dict) from ``(path, result)`` pairs; ``root`` makes paths relative."""
+              n_boot: int = N_BOOT, reports: dict[tuple, dict] | None = None) -> dict:
+    """The board's numbers (a JSON-able dict) from ``(path, result)`` pairs; ``root`` makes paths relative.
+    ``reports``: the latest control reports (see ``gate``); without them nothing is ranked."""
     rows: dict[tuple, dict] = {}
     for path, doc in results:
         key = (doc["method"]["name"], doc["action_model"]["fingerprint"], doc["judge"]["fingerprint"],
-               doc["judge"]["mode"])
-        row = rows.setdefault(key, {"method": doc["method"]["name"], "action_model": _model(doc["action_model"]),
+               doc["judge"]["mode"], protocol_of(doc))
+        row = rows.setdefault(key, {"method": doc["method"]["name"], "protocol": protocol_of(doc),
+                                    "action_model": _model(doc["action_model"]),
                                     "judge": _model(doc["judge"]), "results": [], "examples": []})
         row["results"].append({
             "file": (path.relative_to(root) if root else path).as_posix(), "digest": doc["digest"],
@@ -63,8 +93,18 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
         row["by_domain"] = {k: _dims(v) for k, v in summarize_by(examples, "domain", seed=seed, n_boot=n_boot).items()}
         row["by_user"] = {k: _dims(v) for k, v in summarize_by(examples, "user", seed=seed, n_boot=n_boot).items()}
         out.append(row)
+    groups: dict[tuple, list[dict]] = {}
+    for r in out:
+        groups.setdefault(group_key(r), []).append(r)
+    for group in groups.values():  # a group ranks only if every row's packs passed their controls
+        gates = [gate(r, reports or {}) for r in group]
+        ranks = all(g["ranks"] for g in gates)
+        reason = "controls passed" if ranks else "; ".join(sorted({g["reason"] for g in gates if not g["ranks"]}))
+        for r, g in zip(group, gates):
+            r["controls"] = {"ranks": ranks, "reason": reason, "reports": g["reports"]}
     _rank(out)
-    out.sort(key=lambda r: (r["judge"]["name"], r["judge"]["fingerprint"], r["action_model"]["name"],
+    out.sort(key=lambda r: (not r["controls"]["ranks"], r["protocol"], r["judge"]["name"], r["judge"]["fingerprint"],
+                            r["action_model"]["name"],
                             r["action_model"]["fingerprint"], r["rank"] is None, r["rank"] or 0, -_est(r),
                             r["method"]))
     return {"headline": "overall", "dimensions": list(DIMENSIONS), "bootstrap": {"seed": seed, "samples": n_boot},
@@ -80,9 +120,12 @@ def _rank(rows: list[dict]) -> None:
     """Set ``rank`` and ``tied_with_best`` within each (action model, judge) group (see the module docstring)."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["action_model"]["fingerprint"], r["judge"]["fingerprint"], r["judge"].get("mode")),
-                          []).append(r)
+        groups.setdefault(group_key(r), []).append(r)
     for group in groups.values():
+        if not group[0]["controls"]["ranks"]:
+            for r in group:
+                r["rank"], r["tied_with_best"], r["best"] = None, False, False
+            continue
         decided = [r for r in group if r["dimensions"]["overall"]["win_rate"]["ci_low"] is not None]
         best = max(decided, key=_est, default=None)
         for r in group:
@@ -96,6 +139,37 @@ def _rank(rows: list[dict]) -> None:
 
 
 def score_store(root: Path | str) -> dict:
-    """``aggregate`` over every result file in the store at ``root``."""
+    """``aggregate`` over every result file in the store at ``root`` (``<board>/results``), gated by the control
+    reports in ``<board>/controls``."""
     root = Path(root)
-    return aggregate(load_results(root), root=root)
+    return aggregate(load_results(root), root=root, reports=latest_reports(root.parent))
+
+
+def latest_reports(board_dir: Path) -> dict[tuple, dict]:
+    """(protocol, judge fp, action model fp, pack) -> ``{"ranks", "reason", "href"}`` of the newest control report
+    under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
+    every reported user passed)."""
+    from ..controls.report import protocol_name, ranks, read_report
+    from ..errors import DataError
+
+    root = board_dir / "controls"
+    by_user: dict[tuple, tuple] = {}
+    for path in sorted(p for p in root.rglob("*.json") if p.name != "index.json") if root.is_dir() else []:
+        try:
+            rep = read_report(path)
+        except DataError:  # an unreadable report proves nothing: the results it would gate stay unranked
+            continue
+        key = (protocol_name(rep), rep["judge"]["fingerprint"], rep["action_model"]["fingerprint"],
+               rep["pack"]["name"], rep["user"])
+        if key not in by_user or rep["created_at"] > by_user[key][0]:
+            page = path.with_suffix(".md") if path.with_suffix(".md").exists() else path
+            ok, why = ranks(rep)
+            by_user[key] = (rep["created_at"], {"ranks": ok, "reason": f"{rep['user']}: {why}",
+                                                "href": page.relative_to(board_dir).as_posix()})
+    out: dict[tuple, dict] = {}
+    for key in sorted(by_user):
+        entry = by_user[key][1]
+        pack_key = key[:4]
+        if pack_key not in out or (out[pack_key]["ranks"] and not entry["ranks"]):
+            out[pack_key] = entry
+    return out

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import DataError
-from ..evaluate import DIMENSIONS, digest, read_result
+from ..evaluate import digest, read_result
+from ..evaluate.result import protocol_of
 from ..evaluate.stats import counts
 from ..io import write_json
 
@@ -25,10 +26,11 @@ def results_dir(board_dir: Path | str | None = None) -> Path:
     return Path(board_dir if board_dir is not None else paths.LEADERBOARD_DIR) / "results"
 
 
-def result_key(doc: dict) -> tuple[str, str, str, str, str]:
-    """What makes a result unique on the board: (submission, pack, user, action model, judge) by fingerprint."""
+def result_key(doc: dict) -> tuple[str, str, str, str, str, str]:
+    """What makes a result unique on the board: (submission, pack, user, action model, judge, protocol), models
+    by fingerprint."""
     return (doc["method"]["name"], doc["pack"]["name"], doc["user"], doc["action_model"]["fingerprint"],
-            doc["judge"]["fingerprint"])
+            doc["judge"]["fingerprint"], protocol_of(doc))
 
 
 def _slug(text: str) -> str:
@@ -41,6 +43,8 @@ def store_path(doc: dict, root: Path) -> Path:
     am, judge = doc["action_model"], doc["judge"]
     name = "--".join([_slug(doc["method"]["name"]), f"{_slug(am['name'])}-{am['fingerprint'][:12]}",
                       f"{_slug(judge['name'])}-{judge['fingerprint'][:12]}"])
+    if protocol_of(doc) != "pairwise":  # version 1 names (pairwise) stay as they were
+        name += f"--{protocol_of(doc)}"
     return root / doc["pack"]["name"] / doc["user"] / f"{name}.json"
 
 
@@ -49,10 +53,12 @@ def check_result(doc: dict, file: object) -> None:
     if digest(doc) != doc["digest"]:
         raise DataError("digest does not match the content: the file was edited after evaluation", file=file,
                         field="digest")
+    if doc["method"].get("user") is not None:
+        raise DataError("a wrong-user control result is not a submission's result", file=file, field="method/user")
     if doc["baseline"]["name"] != BASELINE:
         raise DataError(f"baseline is {doc['baseline']['name']!r}; the board compares against {BASELINE!r}",
                         file=file, field="baseline/name")
-    for dim in DIMENSIONS:
+    for dim in doc["summary"]["dimensions"]:
         seen = counts(ex["verdicts"][dim]["final"] for ex in doc["examples"])
         stated = {k: doc["summary"]["dimensions"][dim][k] for k in seen}
         if seen != stated:

@@ -13,7 +13,7 @@ from benchmark.packs import load_split
 PACK, USER = "pmq-sample", "cameron"
 # the smallest run that still exercises everything: 2 test examples, 16 training examples, 2 demonstrations,
 # short predictions
-TINY = dict(limit=2, train_limit=16, k=2, max_tokens=12, seed=0)
+TINY = dict(limit=2, train_limit=16, k=2, max_tokens=12, seed=0, protocol="pairwise")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from benchmark.io import write_jsonl
 PACK, USER = "pmq-sample", "cameron"
 MODEL = "smollm2-135m"
 # a small slice, so the suite stays within its CPU budget: 2 test examples, 2 demonstrations, short completions
-SLICE = {"limit": 2, "k": 2, "max_tokens": 32, "n_boot": 500}
+SLICE = {"limit": 2, "k": 2, "max_tokens": 32, "n_boot": 500, "protocol": "pairwise"}
 
 METHOD_TRACE = "He turns the question into an attack on the Opposition's record and names a concrete policy."
 BASELINE_TRACE = "He answers because he was asked a question."

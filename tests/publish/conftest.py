@@ -99,3 +99,47 @@ def run_chromium(exe: str, tmp: Path, url: str, *args: str) -> subprocess.Comple
 def make_result_fixture():
     """``make_result(method, pack, user, finals, ...)``: see the function of the same name."""
     return make_result
+
+
+def make_report(pack: str, user: str, statuses: dict[str, str], *, judge: str = "smollm2-135m",
+                action_model: str = "smollm2-135m", protocol: str = "pairwise",
+                created_at: str = "2026-02-01T00:00:00Z") -> dict:
+    """A schema-valid control report whose controls have ``statuses`` (name -> PASS/FAIL/N/A); its ranking is
+    computed by the project's own rule, as ``reconbench controls`` does."""
+    from benchmark.controls.definitions import CONTROLS, ranking
+    from benchmark.controls.report import finalize as finalize_report
+
+    none = {"estimate": None, "ci_low": None, "ci_high": None}
+    controls = [{"name": n, "expectation": CONTROLS[n].expectation, "comparison": None, "metric": "none",
+                 "value": none, "status": statuses.get(n, "N/A"), "reason": f"{n}: {statuses.get(n, 'N/A')}",
+                 "counts": None, "judge_health": None, "result_digest": None, "meta": {}} for n in CONTROLS]
+    ranks, why = ranking({c["name"]: c["status"] for c in controls})
+    doc = {"protocol": {"name": protocol, "params": {}}, "ranking": {"ranks": ranks, "reason": why},
+           "pack": {"name": pack, "train_sha256": "d" * 64, "test_sha256": "e" * 64}, "user": user, "domain": pack,
+           "test": {"n_total": 150, "n_evaluated": 30, "limit": 30},
+           "train": {"n_total": 400, "n_used": 24, "limit": 24},
+           "action_model": {"name": action_model, "fingerprint": FP[action_model], "backend": "transformers"},
+           "judge": {"name": judge, "fingerprint": FP[judge], "backend": "transformers", "mode": "options"},
+           "backward_traces": {"sha256": "c" * 64, "n_traces": 24, "source": "file"},
+           "settings": {"k": 4, "seed": 0, "max_tokens": 64, "thresholds": {}},
+           "controls": controls, "passed": sum(c["status"] == "PASS" for c in controls),
+           "failed": sum(c["status"] == "FAIL" for c in controls), "command": "pytest"}
+    return finalize_report(doc, {"created_at": created_at, "git": {}, "seconds": 0.0, "costs": {}})
+
+
+PASSING = {"oracle": "PASS", "wrong_user": "PASS", "self": "PASS", "shuffled_traces": "PASS", "length": "PASS",
+           "judge_injection": "PASS", "no_reasoning": "INFO"}
+
+
+def all_ranked(results: list[tuple]) -> dict[tuple, dict]:
+    """``aggregate``'s ``reports`` argument with a passing report for every (protocol, judge, action model, pack) of
+    ``results``: for tests of the ranking logic itself."""
+    from benchmark.evaluate.result import protocol_of
+
+    return {(protocol_of(d), d["judge"]["fingerprint"], d["action_model"]["fingerprint"], d["pack"]["name"]):
+            {"ranks": True, "reason": "controls passed", "href": "controls/x.md"} for _, d in results}
+
+
+@pytest.fixture(name="make_report")
+def make_report_fixture():
+    return make_report

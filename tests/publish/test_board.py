@@ -13,6 +13,8 @@ from benchmark import publish
 from benchmark.io import write_json
 from benchmark.publish.transfer import digest as transfer_digest
 
+from .conftest import PASSING, make_report
+
 METHODS = {"recon_select": (7, 3, 2), "recon_grpo": (8, 2, 1), "e2e_grpo": (2, 9, 0)}
 
 
@@ -34,11 +36,21 @@ def full_board(board, write_result, make_result):
               "slice": {"train_limit": 4, "test_limit": 2}, "cells": cells}
     write_json(board / "transfer" / "debates-biden.json",
                matrix | {"digest": transfer_digest(matrix), "run": {"created_at": "2026-01-01T00:00:00Z"}})
-    for stamp in ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"):
-        name = f"controls/smollm2/{stamp[:10]}"
-        write_json(board / f"{name}.json", {"judge": {"name": "smollm2-135m", "fingerprint": "a" * 64},
-                                            "created_at": stamp})
-        (board / f"{name}.html").write_text("<p>report</p>")
+    # a second group, judged by another model, whose controls fail: shown greyed, unranked
+    for method, (w, l, t) in METHODS.items():
+        doc = make_result(method, "debates", "biden", ["method"] * w + ["baseline"] * l + ["tie"] * t,
+                          judge="qwen2.5-coder-0.5b")
+        publish.add(write_result(doc, f"{method}-qwen.json"), board)
+    # an older failing and a newer passing report for the first group on each pack; a failing one for the second
+    for pack, user in (("debates", "biden"), ("scotus", "sotomayor")):
+        for stamp, statuses in (("2026-01-01T00:00:00Z", PASSING | {"oracle": "FAIL"}),
+                                ("2026-02-01T00:00:00Z", PASSING)):
+            name = f"controls/pairwise/smollm2/{pack}--{user}-{stamp[:10]}"
+            write_json(board / f"{name}.json", make_report(pack, user, statuses, created_at=stamp))
+            (board / f"{name}.md").write_text("report")
+    write_json(board / "controls/pairwise/qwen/debates--biden.json",
+               make_report("debates", "biden", PASSING | {"oracle": "FAIL", "length": "FAIL"},
+                           judge="qwen2.5-coder-0.5b"))
     publish.build(board)
     return board
 
@@ -86,11 +98,19 @@ def test_board_renders_in_headless_chromium(full_board, chromium, tmp_path):
     assert 'data-sort="recon_select"><strong>recon_select</strong><span class="badge tied">' in overall
     domain_view = group[group.index('<div class="view" data-view="domain"'):]
     assert ">debates<" in domain_view and ">scotus<" in domain_view and ">debates/biden<" in domain_view
+    assert 'data-ranked="true"' in group and "ranked: controls passed" in group
+    greyed = html[html.index('id="group-2"'):html.index('id="plot"')]
+    assert '<section class="group unranked" id="group-2"' in html and 'data-ranked="false"' in greyed
+    assert "not ranked" in greyed and "failed: oracle, length" in greyed
+    assert "badge best" not in greyed  # an unranked group names no best method
     plot = html[html.index('id="plot"'):html.index('id="transfer"')]
-    assert 'data-rows="3"' in plot and "<svg" in plot and plot.count('id="line2d_') >= 3
+    assert 'data-rows="6"' in plot and 'data-ranked-rows="3"' in plot and "<svg" in plot
+    assert plot.count('id="line2d_') >= 6 and plot.count("(unranked)") >= 3
     transfer = html[html.index('id="transfer"'):html.index('id="controls"')]
     assert transfer.count("<tr>") == 2 + 1 and transfer.count('class="cibar"') == 4  # 2x2 matrix
-    assert 'href="controls/smollm2/2026-02-01.html"' in html and "2026-01-01.html" not in html
+    controls = html[html.index('id="controls"'):]
+    assert 'href="controls/pairwise/smollm2/debates--biden-2026-02-01.md"' in controls
+    assert "debates--biden-2026-01-01" not in controls  # only the latest report per split is listed
 
     shot = tmp_path / "board.png"
     proc = chromium(url, f"--screenshot={shot}", "--window-size=1280,2000",

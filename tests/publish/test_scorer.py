@@ -6,6 +6,8 @@ from __future__ import annotations
 from benchmark.evaluate import summarize
 from benchmark.publish import aggregate
 
+from .conftest import all_ranked
+
 
 def _row(scores, method):
     return next(r for r in scores["rows"] if r["method"] == method)
@@ -39,7 +41,7 @@ def test_methods_whose_ci_reaches_the_best_are_marked_tied(make_result, tmp_path
         for user in ("biden", "trump"):
             doc = make_result(method, "debates", user, ["method"] * wins + ["baseline"] * losses)
             results.append((tmp_path / f"{method}-{user}.json", doc))
-    scores = aggregate(results, n_boot=500)
+    scores = aggregate(results, n_boot=500, reports=all_ranked(results))
     strong, close, weak = (_row(scores, m) for m in ("strong", "close", "weak"))
     assert strong["best"] and not strong["tied_with_best"] and strong["rank"] == 1
     assert close["tied_with_best"] and close["rank"] == 1
@@ -50,5 +52,25 @@ def test_methods_whose_ci_reaches_the_best_are_marked_tied(make_result, tmp_path
 def test_ties_are_judged_within_one_action_model_and_judge(make_result, tmp_path):
     a = make_result("recon_select", "debates", "biden", ["method"] * 9 + ["baseline"])
     b = make_result("e2e_grpo", "debates", "biden", ["method"] + ["baseline"] * 9, action_model="qwen2.5-coder-0.5b")
-    scores = aggregate([(tmp_path / "a.json", a), (tmp_path / "b.json", b)], n_boot=200)
+    results = [(tmp_path / "a.json", a), (tmp_path / "b.json", b)]
+    scores = aggregate(results, n_boot=200, reports=all_ranked(results))
     assert _row(scores, "recon_select")["best"] and _row(scores, "e2e_grpo")["best"]  # separate groups
+
+
+def test_a_group_is_ranked_only_when_its_controls_passed_on_every_pack(make_result, tmp_path):
+    results = [(tmp_path / f"{m}-{p}.json", make_result(m, p, u, ["method"] * w + ["baseline"] * (10 - w)))
+               for m, w in (("strong", 9), ("weak", 2)) for p, u in (("debates", "biden"), ("scotus", "sotomayor"))]
+    passing = all_ranked(results)
+    ranked = aggregate(results, n_boot=200, reports=passing)
+    assert [(r["method"], r["rank"], r["controls"]["ranks"]) for r in ranked["rows"]] == [
+        ("strong", 1, True), ("weak", 2, True)]
+    # scotus's report fails its oracle: the whole group loses its ranks and says why
+    failing = {k: (v | {"ranks": False, "reason": "sotomayor: failed: oracle"} if k[3] == "scotus" else v)
+               for k, v in passing.items()}
+    unranked = aggregate(results, n_boot=200, reports=failing)
+    for row in unranked["rows"]:
+        assert row["rank"] is None and not row["best"] and not row["controls"]["ranks"]
+        assert row["controls"]["reason"] == "scotus: sotomayor: failed: oracle"
+    # no report at all: nothing ranks either
+    missing = aggregate(results, n_boot=200, reports={k: v for k, v in passing.items() if k[3] != "debates"})
+    assert all("debates: no control report" in r["controls"]["reason"] for r in missing["rows"])

@@ -6,6 +6,7 @@
 - ``likelihood``: judge-free, the action model's log-probability of the real action under each side's prompt.
 """
 
+from . import likelihood, pairwise, pointwise  # noqa: F401  (each file registers its protocols)
 from ._base import PROTOCOLS, Job, Protocol, decision_params, get_protocol, register
 
 DEFAULT = "likelihood"  # the CPU default, chosen by the recorded controls (docs/controls.md)
