@@ -16,7 +16,6 @@ KINDS: dict[str, str] = {
     "bad_output": SUBMISSION,  # traces.jsonl missing, malformed, duplicate/unknown/missing ids, oversize, extra files
     "leak": SUBMISSION,  # too many traces copy the real action
     "nonzero_exit": SUBMISSION,
-    "pids_limit": SUBMISSION,  # the process limit was hit and the command then failed
     "timeout": SUBMISSION,
     "oom": SUBMISSION,
     "bad_command": SUBMISSION,  # the manifest's command cannot be started (not in the image, not executable)
