@@ -18,6 +18,7 @@ from ..errors import DataError
 from ..io import dumps_canonical
 from ._base import GenParams, Messages, Timer, Usage
 from ._convert import local_model
+from ._untrusted import neutralize, special_strings
 
 
 def sample_seed(seed: int, messages: Messages, index: int) -> int:
@@ -75,14 +76,22 @@ class TransformersLM:
         eos = self.model.generation_config.eos_token_id
         eos = [eos] if isinstance(eos, int) else list(eos or [])
         self.eos_ids = sorted(set(eos) | {self.tokenizer.eos_token_id})
+        self.specials = special_strings(self.tokenizer)
 
     # -- prompt rendering -------------------------------------------------------------------------------------
     def render(self, messages: Messages) -> str:
-        """The chat prompt text up to and including the assistant turn start."""
+        """The chat prompt text up to and including the assistant turn start; special-token strings inside the
+        messages are neutralized first (``benchmark.models._untrusted``), so untrusted text cannot inject control
+        tokens."""
         try:
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return self.tokenizer.apply_chat_template(neutralize(messages, self.specials), tokenize=False,
+                                                      add_generation_prompt=True)
         except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"cannot render chat messages: {e}", field="messages") from None
+
+    def _text_ids(self, text: str) -> list[int]:
+        """Token ids of a continuation as plain text: special-token strings in it stay text."""
+        return self.tokenizer(text, add_special_tokens=False, split_special_tokens=True).input_ids
 
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
         # the chat template already writes the special tokens; adding them again would double the BOS
@@ -155,7 +164,7 @@ class TransformersLM:
         out = [0.0] * len(requests)  # an empty continuation has probability 1 and needs no forward pass
         todo = [k for k, (_, c) in enumerate(requests) if c]
         encoded = {k: (self.tokenizer(self.render(requests[k][0]), add_special_tokens=False).input_ids,
-                       self.tokenizer(requests[k][1], add_special_tokens=False).input_ids) for k in todo}
+                       self._text_ids(requests[k][1])) for k in todo}
         for batch in self._batches([len(encoded[k][0]) + len(encoded[k][1]) for k in todo]):
             index = [todo[b] for b in batch]
             chunk = [requests[k] for k in index]
@@ -210,7 +219,7 @@ class TransformersLM:
         tokens at each position (OpenAI's ``logprobs.content`` shape). An empty completion still reports the first
         position, so ``max_tokens=1`` scoring works when the model would end its turn at once."""
         prompt_ids = self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
-        cont_ids = self.tokenizer(completion, add_special_tokens=False).input_ids
+        cont_ids = self._text_ids(completion)
         seq = prompt_ids + cont_ids
         with Timer() as t:
             ids = torch.tensor([seq], device=self.device)
