@@ -1,7 +1,9 @@
 """Run the validity controls on one user split through the ordinary evaluation pipeline.
 
-Backward Synthesis traces for the whole training split come from ``--traces`` or are synthesized once with
-``benchmark.synthesize`` (config ``cpu`` by default) under ``runs_dir()/controls/<pack>/<user>/``; every control is
+Backward Synthesis traces for the training slice come from ``--traces`` or are synthesized once with
+``benchmark.synthesize`` (config ``cpu`` by default) under
+``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>/`` (the other user's too, for the wrong-user
+control), so a recorded report can be remade from the repository alone; every control is
 then one ``benchmark.evaluate.evaluate`` call, whose predictions, verdicts and LM calls are saved, so a rerun makes
 no model call and gives the same report apart from its ``run`` block.
 """
@@ -40,7 +42,7 @@ def backward_traces(pack: str, user: str, train: list[dict], *, config: str = "c
     from ..runners import prepare_input
     from ..synthesize import synthesize
 
-    work = controls_dir(pack, user) / f"backward-{config}"
+    work = controls_dir(pack, user) / f"backward-{config}-train{len(train)}"
     prepare_input(work / "input", pack=pack, user=user, records=train)
     synthesize("backward", work / "input", work / "output", config=config)
     return work / "output" / "traces.jsonl"

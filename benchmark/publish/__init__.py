@@ -15,7 +15,7 @@ from .board import render_html, render_markdown, write_board
 from .scorer import aggregate, score_store
 from .store import add_result, load_result, load_results, result_key, results_dir
 
-__all__ = ["add", "add_result", "aggregate", "board_dir", "build", "load_result", "load_results", "render_html",
+__all__ = ["add", "add_many", "add_result", "aggregate", "board_dir", "build", "load_result", "load_results", "render_html",
            "render_markdown", "result_key", "results_dir", "score_store", "write_board"]
 
 
@@ -36,11 +36,31 @@ def build(board: Path | str | None = None) -> dict[str, Path]:
 def add(result: Path | str, board: Path | str | None = None) -> Path:
     """Add a result file to the store and rebuild the board. A refused file changes nothing; if the rebuild fails
     the added file is taken out again, so the store and the board stay consistent."""
+    return add_many([result], board)[0]
+
+
+def add_many(results: list[Path | str], board: Path | str | None = None) -> list[Path]:
+    """Add several result files all-or-nothing: every file is checked against the store and against the others
+    first; if any is refused, or the rebuild fails, none stays in the store."""
+    from .store import load_result, result_key
+
     board = board_dir(board)
-    stored = add_result(result, results_dir(board))
+    keys: dict[tuple, Path] = {}
+    for r in results:  # refuse duplicates among the new files before anything is written
+        key = result_key(load_result(r))
+        if key in keys:
+            from ..errors import DataError
+            raise DataError(f"same (submission, pack, user, action model, judge, protocol) as {keys[key]}", file=r)
+        keys[key] = Path(r)
+    stored: list[Path] = []
     try:
+        for r in results:
+            stored.append(add_result(r, results_dir(board)))
         build(board)
     except BaseException:
-        stored.unlink(missing_ok=True)
+        for path in stored:
+            path.unlink(missing_ok=True)
+        if stored:
+            build(board)  # the board as it was before
         raise
     return stored

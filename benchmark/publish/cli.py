@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from . import add, board_dir, build, results_dir, score_store
+from . import add_many, board_dir, build, results_dir, score_store
 
 _board_option = click.option("--board", "board", type=click.Path(file_okay=False, path_type=Path),
                              help="board folder [default: RECONBENCH_LEADERBOARD or the repository's leaderboard/]")
@@ -30,10 +30,10 @@ def build_cmd(board):
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_board_option
 def add_cmd(results, board):
-    """Check RESULTS (result files from `reconbench evaluate`), store them and rebuild the board. A malformed or
-    duplicate file is refused with the reason, and the store and board stay as they were."""
-    for result in results:
-        click.echo(f"added {add(result, board)}")
+    """Check RESULTS (result files from `reconbench evaluate`), store them and rebuild the board, all or nothing: a
+    malformed or duplicate file is refused with the reason, and the store and board stay as they were."""
+    for stored in add_many(list(results), board):
+        click.echo(f"added {stored}")
     click.echo(f"board: {board_dir(board) / 'index.html'}")
 
 

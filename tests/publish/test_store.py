@@ -109,3 +109,19 @@ def test_cli_refusal_is_one_line_with_exit_code_2(seeded, tmp_path):
     assert proc.stderr.startswith("error: file ") and "does not match schema 'result'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert snapshot(seeded) == before
+
+
+def test_adding_several_files_is_all_or_nothing(board, write_result, make_result):
+    # the second file is malformed: the first must not stay published (the red team saw it stay before)
+    from benchmark.errors import DataError
+
+    good = write_result(make_result("recon_select", "debates", "biden", ["method", "baseline"]), "good.json")
+    bad = write_result({"not": "a result"}, "bad.json")
+    with pytest.raises(DataError):
+        publish.add_many([good, bad], board)
+    assert not list(publish.results_dir(board).rglob("*.json"))
+    dup = write_result(make_result("recon_select", "debates", "biden", ["method", "method"]), "dup.json")
+    with pytest.raises(DataError, match="same \\(submission"):
+        publish.add_many([good, dup], board)
+    assert not list(publish.results_dir(board).rglob("*.json"))
+    assert len(publish.add_many([good], board)) == 1
