@@ -1,32 +1,48 @@
 #!/usr/bin/env bash
-# Recompute the reference results published in leaderboard/: the four reference methods (and the no-reasoning
-# control) on a CPU-sized slice of pmq-sample/cameron, evaluated against Backward Synthesis with the default
-# SmolLM2-135M action model and two judges, plus the validity controls for both judges. Every LM call is cached,
-# so a rerun of a finished script makes no model call. About an hour on 2 CPU cores.
-#   bash scripts/reference-results.sh            # writes leaderboard/results, leaderboard/controls, the board
+# Remake every published number from the repository alone: for each user split, the four reference methods' traces
+# (Backward Synthesis, RECON-Select, RECON-GRPO, E2E-GRPO; cpu config, SmolLM2-135M), their evaluation against
+# Backward Synthesis plus the no-reasoning control with the scoring protocol, that protocol's validity controls
+# (recorded in leaderboard/controls/; the wrong-user control synthesizes the other user's Backward Synthesis traces
+# itself), then the board. Every LM call is cached and every stage resumes, so a rerun of a finished script makes no
+# model call. Settings come from the environment:
+#   PROTOCOL=likelihood TRAIN=16 TEST=30 SPLITS="debates/biden debates/trump scotus/sotomayor briefings/psaki" \
+#   MODEL=smollm2-135m bash scripts/reference-results.sh
+# The protocol comparison behind docs/controls.md is scripts/controls-grid.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACK=${PACK:-pmq-sample} USER_ID=${USER_ID:-cameron} TRAIN=${TRAIN:-32} TEST=${TEST:-10}
-JUDGES=${JUDGES:-"smollm2-135m qwen2.5-coder-1.5b"}
-RUNS=$(python3 -c "from benchmark import paths; print(paths.runs_dir())")/reference/$PACK/$USER_ID
-EVAL=(--pack "$PACK" --user "$USER_ID" --train-limit "$TRAIN" --limit "$TEST" --k 4 --max-tokens 128)
-
-reconbench packs verify "$PACK" >/dev/null 2>&1 || reconbench packs build "$PACK"
-for method in backward recon_select recon_grpo e2e_grpo; do
-  reconbench baselines run --method "$method" --pack "$PACK" --user "$USER_ID" --limit "$TRAIN" --out "$RUNS/$method"
-done
-for judge in $JUDGES; do
+PROTOCOL=${PROTOCOL:-likelihood} TRAIN=${TRAIN:-16} TEST=${TEST:-30} MODEL=${MODEL:-smollm2-135m}
+SPLITS=${SPLITS:-"debates/biden debates/trump scotus/sotomayor briefings/psaki"}
+RUNS=$(python3 -c "from benchmark import paths; print(paths.runs_dir())")/reference
+results=()
+for split in $SPLITS; do
+  pack=${split%/*} user=${split#*/}
+  dir="$RUNS/$pack/$user/train$TRAIN"
+  reconbench packs verify "$pack" >/dev/null 2>&1 || reconbench packs build "$pack"
+  for method in backward recon_select recon_grpo e2e_grpo; do
+    reconbench baselines run --method "$method" --pack "$pack" --user "$user" --limit "$TRAIN" --out "$dir/$method"
+  done
+  EVAL=(--pack "$pack" --user "$user" --train-limit "$TRAIN" --limit "$TEST" --protocol "$PROTOCOL"
+        --action-model "$MODEL" --judge "$MODEL" --baseline "$dir/backward/output/traces.jsonl")
   for method in recon_select recon_grpo e2e_grpo; do
-    reconbench evaluate "${EVAL[@]}" --judge "$judge" --name "$method" \
-      --traces "$RUNS/$method/output/traces.jsonl" --baseline "$RUNS/backward/output/traces.jsonl" \
-      --out "$RUNS/results/$method--$judge.json"
+    reconbench evaluate "${EVAL[@]}" --name "$method" --traces "$dir/$method/output/traces.jsonl" \
+      --out "$dir/results/$method--$PROTOCOL.json"
+    results+=("$dir/results/$method--$PROTOCOL.json")
   done
-  reconbench evaluate "${EVAL[@]}" --judge "$judge" --name no_reasoning --no-reasoning \
-    --baseline "$RUNS/backward/output/traces.jsonl" --out "$RUNS/results/no_reasoning--$judge.json"
-  for f in "$RUNS"/results/*--"$judge".json; do
-    reconbench leaderboard add "$f" || echo "already on the board or refused: $f"
-  done
-  reconbench controls --pack "$PACK" --user "$USER_ID" --limit "$TEST" --train-limit "$TRAIN" --max-tokens 128 \
-    --traces "$RUNS/backward/output/traces.jsonl" --judge "$judge" --out leaderboard/controls
+  reconbench evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
+  results+=("$dir/results/no_reasoning--$PROTOCOL.json")
+  reconbench controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --train-limit "$TRAIN" --limit "$TEST" \
+    --action-model "$MODEL" --judge "$MODEL" --traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
 done
-reconbench leaderboard build
+# replace this protocol's reference results on the board, all or nothing
+python3 - "$PROTOCOL" "$MODEL" <<'PY'
+import sys
+from pathlib import Path
+from benchmark.evaluate.result import protocol_of
+from benchmark.io import read_json
+for p in Path("leaderboard/results").rglob("*.json"):
+    d = read_json(p)
+    if protocol_of(d) == sys.argv[1] and d["action_model"]["name"] == sys.argv[2] and \
+            d["method"]["name"] in ("recon_select", "recon_grpo", "e2e_grpo", "no_reasoning"):
+        p.unlink()
+PY
+reconbench leaderboard add "${results[@]}"

@@ -22,7 +22,8 @@ def inputs(cameron, traces_file) -> Inputs:
 
 
 def test_every_control_of_the_issue_is_registered():
-    assert list(CONTROLS) == ["oracle", "self", "shuffled_traces", "no_reasoning", "length"]
+    assert list(CONTROLS) == ["oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "judge_injection",
+                              "length"]
     assert all(c.expectation for c in CONTROLS.values())
 
 
@@ -94,3 +95,16 @@ def test_length_control_fails_a_judge_that_picks_the_longer_prediction():
                "no_reasoning": {"examples": [], "seeds": {"bootstrap": 0}}}
     m = check_length(None, results)
     assert m.status == "FAIL" and "longer" in m.reason
+
+
+def test_ranking_needs_a_passing_positive_control_and_every_required_one():
+    from benchmark.controls.definitions import ranking
+
+    ok = {"oracle": "PASS", "wrong_user": "N/A", "self": "PASS", "shuffled_traces": "PASS", "length": "PASS",
+          "judge_injection": "PASS", "no_reasoning": "INFO"}
+    assert ranking(ok)[0]
+    assert ranking(ok | {"oracle": "N/A", "wrong_user": "PASS", "length": "N/A", "judge_injection": "N/A"})[0]
+    assert ranking(ok | {"wrong_user": "FAIL"}) == (False, "failed: wrong_user")
+    assert ranking(ok | {"oracle": "N/A"}) == (False, "no positive control (oracle or wrong user) passed")
+    assert ranking(ok | {"length": "FAIL", "oracle": "FAIL"}) == (False, "failed: oracle, length")
+    assert ranking({k: v for k, v in ok.items() if k != "judge_injection"}) == (False, "not run: judge_injection")

@@ -21,7 +21,7 @@ from .conftest import PACK, TINY, USER
 
 
 def _result(name: str) -> dict:
-    return read_json(controls_dir(PACK, USER) / "results" / "smollm2-135m--smollm2-135m" / f"{name}.json")
+    return read_json(controls_dir(PACK, USER) / "results" / "pairwise" / "smollm2-135m--smollm2-135m" / f"{name}.json")
 
 
 def test_tiny_real_run_reports_every_control_and_validates(tiny_report):
@@ -33,7 +33,12 @@ def test_tiny_real_run_reports_every_control_and_validates(tiny_report):
         "method": "oracle", "baseline": "backward"}
     assert tiny_report["test"]["n_evaluated"] == TINY["limit"]
     assert tiny_report["train"] == {"n_total": 128, "n_used": TINY["train_limit"], "limit": TINY["train_limit"]}
-    assert tiny_report["passed"] + tiny_report["failed"] == sum(c["status"] != "INFO" for c in tiny_report["controls"])
+    assert tiny_report["passed"] + tiny_report["failed"] == sum(c["status"] not in ("INFO", "N/A")
+                                                                for c in tiny_report["controls"])
+    # pmq-sample has one user: the wrong-user control cannot apply there, and says so
+    assert by_name["wrong_user"]["status"] == "N/A" and "no other user" in by_name["wrong_user"]["reason"]
+    assert tiny_report["protocol"] == {"name": "pairwise", "params": {}}
+    assert tiny_report["ranking"]["ranks"] is False  # SmolLM2 cannot pass the oracle on two examples
 
 
 def test_self_control_fed_identical_predictions_so_every_decided_verdict_is_a_tie(tiny_report):
@@ -68,12 +73,13 @@ def test_rerun_makes_no_model_call_and_gives_the_same_report(tiny_report, traces
 
 def test_write_report_records_json_markdown_and_index(tiny_report, tmp_path):
     json_path, md_path = write_report(tiny_report, tmp_path)
-    assert json_path == tmp_path / "smollm2-135m" / "pmq-sample--cameron.json"
+    assert json_path == tmp_path / "pairwise" / "smollm2-135m" / "pmq-sample--cameron.json"
     assert read_report(json_path) == tiny_report
     page = md_path.read_text()
     assert "| oracle" in page and "pytest tiny run" in page
     index = read_json(tmp_path / "index.json")
-    assert index["latest_by_judge"] == {"smollm2-135m": "smollm2-135m/pmq-sample--cameron.json"}
+    assert [(e["protocol"], e["path"], e["ranks"]) for e in index["reports"]] == [
+        ("pairwise", "pairwise/smollm2-135m/pmq-sample--cameron.json", False)]
     assert [p.name for p in json_path.parent.iterdir() if p.name.startswith(".")] == []  # no temp files left
 
 
@@ -115,8 +121,21 @@ def test_cli_prints_the_table_and_writes_the_report(tiny_report, traces_file, tm
     out = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert out.exit_code == 0, out.output
     assert "shuffled_traces" in out.output and "passed" in out.output
-    written = read_report(tmp_path / "smollm2-135m" / "pmq-sample--cameron.json")
+    written = read_report(tmp_path / "pairwise" / "smollm2-135m" / "pmq-sample--cameron.json")
     assert written["controls"] == tiny_report["controls"]  # the same measurement, read back from disk
     command = shlex.split(written["command"])
     assert command[:2] == ["reconbench", "controls"]
     assert sorted(zip(command[2::2], command[3::2])) == sorted(zip(args[1::2], args[2::2]))
+
+
+def test_a_likelihood_run_applies_only_its_controls(traces_file):
+    # the judge-free protocol: no oracle, no judge injection, no length; self and shuffled traces run for real
+    report = run_controls(PACK, USER, traces=traces_file, command="pytest likelihood",
+                          **(TINY | {"protocol": "likelihood"}))
+    by_name = {c["name"]: c for c in report["controls"]}
+    assert {n for n, c in by_name.items() if c["status"] == "N/A"} == {"oracle", "judge_injection", "length",
+                                                                       "wrong_user"}
+    assert by_name["self"]["status"] == "PASS" and by_name["self"]["counts"]["ties"] == TINY["limit"]
+    assert by_name["shuffled_traces"]["status"] in ("PASS", "FAIL")
+    assert report["judge"]["mode"] == "likelihood"
+    assert report["ranking"] == {"ranks": False, "reason": "no positive control (oracle or wrong user) passed"}
