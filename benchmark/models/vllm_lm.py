@@ -14,6 +14,7 @@ import os
 from ..errors import DataError, ModelNotAvailable
 from ._base import GenParams, Messages, Timer, Usage
 from ._convert import local_model
+from ._untrusted import neutralize, special_strings
 from .transformers_lm import sample_seed, truncate_at_stop
 
 # per position of a sequence: None for the first token, else (log p(token), [(token id, log p), ...] top tokens)
@@ -50,11 +51,14 @@ class VLLMLM:
         self.engine = vllm.LLM(model=str(folder), dtype=self.dtype, gpu_memory_utilization=gpu_memory_utilization,
                                seed=0, **engine_options)
         self.tokenizer = self.engine.get_tokenizer()
+        self.specials = special_strings(self.tokenizer)
 
     def render(self, messages: Messages) -> str:
-        """The chat prompt text up to and including the assistant turn start."""
+        """The chat prompt text up to and including the assistant turn start; special-token strings inside the
+        messages stay text (``benchmark.models._untrusted``)."""
         try:
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return self.tokenizer.apply_chat_template(neutralize(messages, self.specials), tokenize=False,
+                                                      add_generation_prompt=True)
         except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"cannot render chat messages: {e}", field="messages") from None
 
@@ -111,7 +115,7 @@ class VLLMLM:
         seqs, counts = [], []
         for k in todo:
             messages, continuation = requests[k]
-            cont = self.tokenizer(continuation, add_special_tokens=False).input_ids
+            cont = self.tokenizer(continuation, add_special_tokens=False, split_special_tokens=True).input_ids
             seqs.append(self._ids(messages) + cont)
             counts.append(len(cont))
         for k, v in zip(todo, self._last_logprobs(seqs, counts) if seqs else []):
@@ -141,7 +145,7 @@ class VLLMLM:
         tokens at each position (OpenAI's ``logprobs.content`` shape), as the transformers backend reports them.
         An empty completion reports the most likely first token."""
         prompt_ids = self._ids(messages)
-        cont_ids = self.tokenizer(completion, add_special_tokens=False).input_ids
+        cont_ids = self.tokenizer(completion, add_special_tokens=False, split_special_tokens=True).input_ids
         if not cont_ids:  # the turn ended at once: report the most likely token at the first position
             _, top = self.token_logprobs([prompt_ids + [0]], max(1, top_k))[0][-1]
             cont_ids, rows = [top[0][0]], [(top[0][1], top[:top_k])]
