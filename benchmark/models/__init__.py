@@ -3,7 +3,8 @@
 ``get_lm(name, backend, **options)`` returns an ``LM`` (generate / loglikelihood / score_options) wrapped by the
 on-disk cache and usage accounting; ``with stage("synthesize"): ...`` attributes usage to a pipeline stage.
 Backends, one file each: ``transformers`` (default, CPU and GPU), ``vllm`` (GPU, optional extra), ``openai`` (any
-OpenAI-compatible server, e.g. ``reconbench serve``).
+OpenAI-compatible server, e.g. ``reconbench serve``), ``fake`` (deterministic, no weights: for fast tests of the
+pipeline's logic).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ BACKENDS: dict[str, str] = {
     "transformers": "benchmark.models.transformers_lm:TransformersLM",
     "vllm": "benchmark.models.vllm_lm:VLLMLM",
     "openai": "benchmark.models.openai_lm:OpenAILM",
+    "fake": "benchmark.models.fake_lm:FakeLM",
 }
 
 _lock = threading.Lock()
