@@ -1,0 +1,60 @@
+"""The evaluation pipeline end to end in seconds: the real pmq-sample pack (built from the raw corpus in under a
+second), real retrieval (all-MiniLM-L6-v2) and the ``fake`` LM backend as action model and judge. What is under
+test is the pipeline's logic (slicing, prompts, both judge orders, statistics, the result file, reruns), not any
+model; the real-model runs of the same pipeline are in tests/evaluate (slow tier)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.evaluate import evaluate, load_splits, read_result
+
+PACK, USER = "pmq-sample", "cameron"
+SLICE = {"limit": 8, "k": 2, "max_tokens": 64, "n_boot": 200, "seed": 0}
+MODELS = {"action_model": "fake-action", "judge": "fake-judge", "backend": "fake"}
+BASELINE_TRACE = "He answers because he was asked a question."
+
+
+@pytest.fixture(scope="module")
+def traces(build_pack_once) -> dict[str, dict[str, str]]:
+    """A method's traces that say something about each example (who asked, about what) and a baseline's fixed
+    sentence, as ``{training id: trace}``."""
+    build_pack_once(PACK)
+    train, _ = load_splits(PACK, USER)
+    method = {r["id"]: f"{r['context'][-1]['speaker']} raised {' '.join(r['context'][-1]['text'].split()[:12])}; "
+                        f"he turns it into an attack on the Opposition's record." for r in train}
+    return {"method": method, "backward": {r["id"]: BASELINE_TRACE for r in train}}
+
+
+def run(traces: dict, protocol: str, out, method: str = "method", baseline: str = "backward") -> dict:
+    return evaluate(traces[method], traces[baseline], PACK, USER, method_name=method, protocol=protocol,
+                    out=out, **MODELS, **SLICE)
+
+
+@pytest.mark.parametrize("protocol", ["pairwise", "likelihood"])
+def test_fake_models_give_a_valid_result_and_an_identical_rerun(traces, tmp_path, protocol):
+    first = run(traces, protocol, tmp_path / "first.json")
+    doc = read_result(tmp_path / "first.json")  # validates against result.schema.json
+    assert doc["protocol"]["name"] == protocol and doc["digest"] == first["digest"]
+    assert doc["test"]["n_evaluated"] == SLICE["limit"] and len(doc["examples"]) == SLICE["limit"]
+    assert doc["action_model"]["backend"] == "fake" and doc["action_model"]["name"] == "fake-action"
+    finals = [v["final"] for ex in doc["examples"] for v in ex["verdicts"].values()]
+    # the fake models have enough structure for the verdicts to be decided, and not all the same way
+    assert "invalid" not in finals and len(set(finals)) > 1, finals
+    stage = "judge" if protocol == "pairwise" else "likelihood"
+    assert doc["run"]["costs"][stage]["calls"] > 0
+
+    again = run(traces, protocol, tmp_path / "again.json")
+    costs = again["run"]["costs"]
+    assert all(costs[s]["calls"] == 0 for s in ("predict", "judge", "likelihood", "retrieve")), costs
+    a, b = read_result(tmp_path / "first.json"), read_result(tmp_path / "again.json")
+    a.pop("run"), b.pop("run")  # time, costs and git revision are the only parts allowed to differ
+    assert a == b and again["digest"] == first["digest"]
+
+
+@pytest.mark.parametrize("protocol", ["pairwise", "likelihood"])
+def test_a_side_against_itself_ties_every_example(traces, tmp_path, protocol):
+    result = run(traces, protocol, tmp_path / "self.json", method="backward")
+    s = result["summary"]["dimensions"]["overall"]
+    assert s["ties"] == SLICE["limit"] and s["wins"] == s["losses"] == s["invalid"] == 0
+    assert s["win_rate"]["estimate"] is None and s["win_rate_ties_half"]["estimate"] == 0.5
