@@ -1,5 +1,11 @@
 """Shared test fixtures. Tests use the real raw corpora from ../shared/data/raw (or RECONBENCH_RAW) and real
-models; each area keeps its own fixtures in tests/<area>/conftest.py."""
+models; each area keeps its own fixtures in tests/<area>/conftest.py.
+
+Two tiers: `pytest -m "not slow"` is the fast tier (minutes on two cores), plain `pytest` (what .ci/run runs) is
+the full suite. A test is slow when it loads a real language model, builds a whole pack (pmq-sample, five sittings
+built in under a second, is a sample, not a whole pack), or runs Docker or Chromium. Tests that reach such work
+through one of the fixtures in SLOW_FIXTURES (directly or through another fixture) or carry the ``docker`` marker
+are marked slow here; tests that do it in their own body carry ``@pytest.mark.slow`` themselves."""
 
 from __future__ import annotations
 
@@ -9,6 +15,26 @@ from pathlib import Path
 import pytest
 
 from benchmark import paths
+
+# fixture -> the slow work it does (each defined in a tests/<area>/conftest.py)
+SLOW_FIXTURES = {
+    "lm": "loads SmolLM2-135M (tests/models, tests/evaluate)",
+    "vlm": "loads SmolLM2-135M on vLLM (tests/models)",
+    "tiny_report": "runs every control with SmolLM2-135M (tests/controls)",
+    "scotus_data": "builds the scotus pack (tests/packs)",
+    "built_packs": "builds every pack",
+    "slice_records": "builds the scotus pack (tests/synthesize, whose tests then load SmolLM2-135M)",
+    "train_records": "builds the scotus pack (tests/runners)",
+    "docker_engine": "starts or reaches a Docker engine (tests/runners)",
+    "chromium": "runs headless Chromium (tests/publish)",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("docker") or SLOW_FIXTURES.keys() & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

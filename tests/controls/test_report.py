@@ -128,6 +128,7 @@ def test_cli_prints_the_table_and_writes_the_report(tiny_report, traces_file, tm
     assert sorted(zip(command[2::2], command[3::2])) == sorted(zip(args[1::2], args[2::2]))
 
 
+@pytest.mark.slow  # runs the controls with SmolLM2-135M
 def test_a_likelihood_run_applies_only_its_controls(traces_file):
     # the judge-free protocol: no oracle, no judge injection, no length; self and shuffled traces run for real
     report = run_controls(PACK, USER, traces=traces_file, command="pytest likelihood",

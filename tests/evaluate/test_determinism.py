@@ -5,11 +5,15 @@ greedy decoding when some prompts were cache hits)."""
 
 from __future__ import annotations
 
+import pytest
+
 from benchmark.evaluate import evaluate, load_splits, predict, read_result
 from benchmark.evaluate.traces import load_traces
 from benchmark.models import get_lm
 
 from .conftest import MODEL, PACK, USER
+
+pytestmark = pytest.mark.slow  # loads SmolLM2-135M
 
 # four test turns, completions long enough for padding noise to surface as different text
 SLICE = {"limit": 4, "k": 2, "max_tokens": 64, "n_boot": 200, "protocol": "pairwise"}

@@ -14,6 +14,8 @@ from benchmark.schema import validate
 
 PACKS = ("briefings", "debates", "forum", "pmq-sample")
 
+pytestmark = pytest.mark.slow  # builds whole packs
+
 
 @pytest.fixture(scope="module", params=PACKS)
 def built(request, build_pack_once):

@@ -74,6 +74,7 @@ def test_quotes_of_the_parent_are_stripped_from_the_action(threads):
     assert stripped_quoting < 0.02 * replies  # ... and the actions keep (almost) none of it
 
 
+@pytest.mark.slow  # builds the forum pack
 def test_users_have_about_the_posts_source_md_counts(raw_dir, build_pack_once):
     data = build_pack_once("forum")
     lock = packs.verify_pack("forum", data)

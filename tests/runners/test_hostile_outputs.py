@@ -217,6 +217,7 @@ def test_policy_clamps_or_refuses_a_greedy_manifest(hostile, train_records, tmp_
     assert "memory_mb 1048576 > 512" in outcome["failure"]["message"]
 
 
+@pytest.mark.slow  # builds the scotus pack
 def test_policy_file_and_flags_reach_the_outcome(hostile, build_pack_once, tmp_path, monkeypatch):
     build_pack_once("scotus")
     user = packs.users("scotus")[0]
@@ -233,6 +234,7 @@ def test_policy_file_and_flags_reach_the_outcome(hostile, build_pack_once, tmp_p
     assert "pids 200 -> 100" in result.output
 
 
+@pytest.mark.slow  # builds the scotus pack
 def test_every_split_runs_and_submit_never_tracebacks(hostile, build_pack_once):
     build_pack_once("scotus")
     folder = hostile("deep")

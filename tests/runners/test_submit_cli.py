@@ -16,6 +16,7 @@ from benchmark.runners import load_submission, submission_runs_dir
 EXAMPLE = paths.SUBMISSIONS_DIR / "example-shell"
 
 
+@pytest.mark.slow  # builds the scotus pack
 @pytest.mark.parametrize("runner", [pytest.param("docker", marks=pytest.mark.docker), "local"])
 def test_example_submission_runs_end_to_end_through_submit(runner, request, build_pack_once):
     if runner == "docker":
