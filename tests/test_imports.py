@@ -1,0 +1,111 @@
+"""The package's own import graph follows the pipeline: no module imports a stage above its own.
+
+The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> publish -> controls, with
+``benchmark/demo.py`` and ``benchmark/cli.py`` on top (they compose everything). Top-level modules such as
+``errors``, ``io``, ``leak``, ``paths``, ``prompts`` and ``schema`` are shared and sit below every stage. A stage may
+import its own modules and any stage below it. Imports are read with ``ast`` from every ``benchmark/**/*.py``,
+including imports inside functions: a lazy import is still a dependency.
+
+ALLOWED lists the exceptions that exist today, each with the reason; issue 14 (one orchestration layer) is meant to
+remove them. A new upward import fails the first test; removing one of the listed imports fails the second until
+its entry is deleted, so the list stays an exact record."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+from benchmark.paths import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "benchmark"
+STAGES = ("packs", "models", "synthesize", "runners", "evaluate", "publish", "controls")
+ON_TOP = ("benchmark.demo", "benchmark.cli")
+
+# (importing module, stage it imports) -> why the upward import exists today
+ALLOWED = {
+    ("benchmark.runners.cli", "evaluate"):
+        "`reconbench submit` evaluates the traces it just ran (the evaluation half of submit); issue 14 moves that "
+        "chaining to the orchestration layer",
+    ("benchmark.synthesize.cli", "runners"):
+        "`reconbench baselines run` writes the submission input folder and validates its output with the harness's "
+        "prepare_input/validate_output, so the reference methods go through the same contract as submissions",
+    ("benchmark.publish.board", "controls"):
+        "the board shows the latest control report per judge and greys out groups whose controls failed; it reads "
+        "reports and the ranking rule through controls.report",
+    ("benchmark.publish.scorer", "controls"):
+        "the scorer ranks a (protocol, judge, action model) group only when its control reports pass; it reads them "
+        "through controls.report",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO_ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the ``benchmark`` modules it imports (a name imported from a package that is itself a module
+    counts as that module)."""
+    files = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name.split(".")[0] == "benchmark")
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                if target.split(".")[0] != "benchmark":
+                    continue
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    graph[name].add(sub if sub in files else target)
+    return graph
+
+
+def rank(module: str) -> tuple[int, str]:
+    """(position in the pipeline order, stage name) of a module; shared top-level modules are -1."""
+    if module in ON_TOP:
+        return len(STAGES), module
+    parts = module.split(".")
+    if len(parts) == 1 or not (PACKAGE / parts[1] / "__init__.py").is_file():
+        return -1, "shared"
+    assert parts[1] in STAGES, (f"benchmark/{parts[1]}/ is not in the stage order of tests/test_imports.py: add it to "
+                                f"STAGES (or ON_TOP) where it belongs in the pipeline")
+    return STAGES.index(parts[1]), parts[1]
+
+
+def upward_imports() -> dict[tuple[str, str], set[str]]:
+    """(importing module, stage above it) -> the modules of that stage it imports."""
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for module, targets in import_graph().items():
+        for target in targets:
+            (own, _), (other, stage) = rank(module), rank(target)
+            if other > own:
+                found[(module, stage)].add(target)
+    return found
+
+
+def test_the_graph_is_read():
+    graph = import_graph()
+    assert "benchmark.models" in graph["benchmark.evaluate.pipeline"]
+    assert "benchmark.evaluate.judge" in graph["benchmark.evaluate.pipeline"]  # `from . import judge as judge_mod`
+    assert "benchmark.paths" in graph["benchmark.evaluate.pipeline"]  # `from .. import paths`
+    assert sum(map(len, graph.values())) > 200
+
+
+def test_no_module_imports_a_stage_above_its_own():
+    new = {k: sorted(v) for k, v in upward_imports().items() if k not in ALLOWED}
+    assert not new, ("these modules import a stage above their own (order: " + " -> ".join(STAGES) + "); move the "
+                     "shared code down or the chaining up, rather than adding to ALLOWED: "
+                     + "; ".join(f"{m} imports {', '.join(t)}" for (m, _), t in sorted(new.items())))
+
+
+def test_every_allowed_exception_still_exists():
+    stale = sorted(set(ALLOWED) - set(upward_imports()))
+    assert not stale, f"these upward imports are gone: delete their ALLOWED entries in tests/test_imports.py: {stale}"
