@@ -23,7 +23,7 @@ def _step(i: int, text: str, start: float) -> None:
     click.echo(f"[{i}/{STEPS}] {text}  (t={time.perf_counter() - start:.0f}s)", err=True)
 
 
-def run_demo(*, pack: str = "debates", user: str = "biden", train_limit: int = 8, limit: int = 30,
+def run_demo(*, pack: str = "debates", user: str = "biden", train_limit: int = 8, limit: int = 12,
              model: str = "smollm2-135m", protocol: str | None = None, board: Path | None = None) -> dict:
     """Run the demo; returns ``{"board", "result", "report", "seconds"}``."""
     from . import publish
@@ -67,7 +67,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", train_limit: int = 8
 @click.option("--user", default="biden", show_default=True)
 @click.option("--train-limit", type=click.IntRange(min=1), default=8, show_default=True,
               help="training turns given traces")
-@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True, help="test turns evaluated")
+@click.option("--limit", type=click.IntRange(min=1), default=12, show_default=True, help="test turns evaluated")
 @click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
               default=None, help="scoring protocol [default: the CPU default, likelihood]")
 @click.option("--model", default="smollm2-135m", show_default=True,

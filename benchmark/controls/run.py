@@ -64,12 +64,13 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
                  backend: str = "transformers", protocol: str = DEFAULT_PROTOCOL,
                  protocol_params: dict | None = None, k: int = 4, limit: int | None = None,
                  train_limit: int | None = None, seed: int = 0, max_tokens: int = MAX_TOKENS,
-                 command: str | None = None) -> dict:
+                 only: list[str] | None = None, command: str | None = None) -> dict:
     """Run every control in ``CONTROLS`` that applies to ``protocol`` on ``pack``/``user``; return the validated
     report (the others are recorded N/A, with why).
 
     ``traces``: a Backward Synthesis traces.jsonl for the training split (synthesized with ``config`` when None).
-    The wrong-user control synthesizes the other user's Backward Synthesis traces with ``config``.
+    The wrong-user control synthesizes the other user's Backward Synthesis traces with ``config``. ``only``: run
+    just these controls (a quick probe; the others are N/A, so such a report never ranks).
     ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects. ``limit``: the first N test
     records; ``train_limit``: only the first N training records (traces, retrieval and shuffling use just those,
     which makes Backward Synthesis affordable on a CPU). ``seed``: generation, bootstrap and the shuffling of traces. ``max_tokens``: of each prediction.
@@ -81,7 +82,12 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     train, test = first(train_all, train_limit), first(test_all, limit)
     path = Path(traces) if traces is not None else backward_traces(pack, user, train, config=config)
     backward = load_traces(path, pack, user, train)
-    other = other_user(pack, user) if "wrong_user" in proto.controls else None
+    unknown = sorted(set(only or []) - set(CONTROLS))
+    if unknown:
+        from ..errors import DataError
+        raise DataError(f"unknown control {unknown[0]!r}; known: {', '.join(CONTROLS)}", field="only")
+    wanted = set(only) if only else set(CONTROLS)
+    other = other_user(pack, user) if "wrong_user" in proto.controls and "wrong_user" in wanted else None
     other_train = other_backward = None
     if other is not None:
         other_train = first(load_splits(pack, other)[0], train_limit)
@@ -99,6 +105,8 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     for name, ctl in CONTROLS.items():
         if name not in proto.controls:
             not_applicable[name] = f"does not apply to the {proto.name} protocol"
+        elif name not in wanted:
+            not_applicable[name] = "not run (a probe of selected controls)"
         elif ctl.compare is not None and ctl.compare(inputs) is None:
             not_applicable[name] = f"pack {pack} has no other user"
     for name, ctl in tqdm([(n, c) for n, c in CONTROLS.items() if c.compare and n not in not_applicable],

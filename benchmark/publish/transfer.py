@@ -56,7 +56,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
                 grid.set_postfix_str(f"{method}@{synth} used by {action}")
                 result = evaluate_slice(method, traces, baseline, pack, user, train_limit=train_limit, limit=limit,
                                         action_model=action, judge=judge, judge_mode=judge_mode, backend=backend,
-                                        max_tokens=max_tokens,
+                                        max_tokens=max_tokens, protocol="pairwise",  # the matrix records a judge
                                         out=out_dir / f"{method}--{synth}--{action}--{judge}.json")
                 cells.append({"method": method, "synthesizer": synth, "action_model": action,
                               "result_digest": result["digest"]} | result["summary"]["dimensions"]["overall"])

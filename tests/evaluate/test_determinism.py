@@ -16,7 +16,7 @@ from .conftest import MODEL, PACK, USER
 pytestmark = pytest.mark.slow  # loads SmolLM2-135M
 
 # four test turns, completions long enough for padding noise to surface as different text
-SLICE = {"limit": 4, "k": 2, "max_tokens": 64, "n_boot": 200, "protocol": "pairwise"}
+SLICE = {"limit": 4, "k": 2, "max_tokens": 48, "n_boot": 200, "protocol": "pairwise"}
 
 
 def _run(traces_files, tmp_path, monkeypatch, name: str, cache: str, prewarm: int = 0) -> tuple[dict, list[bytes]]:
