@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -64,8 +64,9 @@ def main(pack, user, limit, n, config, out):
     recons, recon_calls, recon_s = _timed(run, "reconstruction", lambda: reconstruct(run, records, traces))
     scores, cost = {}, {}
     for name, fid in FIDELITY.items():
+        given = recons if fid.reconstructs else None
         scores[name], calls, seconds = _timed(
-            run, f"fidelity/{name}", lambda: fid.score(run, records, traces, recons if fid.reconstructs else None))
+            run, f"fidelity/{name}", lambda fid=fid, given=given: fid.score(run, records, traces, given))
         cost[name] = (trace_calls + calls + (recon_calls if fid.reconstructs else 0),
                       trace_s + seconds + (recon_s if fid.reconstructs else 0), calls, seconds)
     best = {name: [max(range(n), key=lambda j: s[j]) for s in sc] for name, sc in scores.items()}
@@ -85,7 +86,7 @@ def main(pack, user, limit, n, config, out):
     text = f"""# Fidelity scorers compared (RECON-Select candidates)
 
 Written by `python benchmarks/bench_fidelity.py --pack {pack} --user {user} --limit {limit} --n {n} --config {config}`
-on {datetime.now(timezone.utc).strftime('%Y-%m-%d')} ({platform.machine()}, {torch.get_num_threads()} torch threads,
+on {datetime.now(UTC).strftime('%Y-%m-%d')} ({platform.machine()}, {torch.get_num_threads()} torch threads,
 a CPU shared with other jobs: read the seconds as an order of magnitude). Slice: the first {limit} training records of
 `{pack}/{user}`; N = {n} candidates per record, sampled once and shared by every scorer; models: {models};
 LM cache off. A call is one request counted by `benchmark.models` usage accounting (docs/methods.md). Chance

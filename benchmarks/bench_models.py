@@ -82,7 +82,8 @@ def main() -> None:
         hit = time.perf_counter() - start
     notes.append(f"cache: 16 prompts computed in {miss:.2f} s, served from the cache in {hit * 1000:.1f} ms "
                  f"({miss / hit:.0f}x faster)")
-    notes.append(f"peak memory (max RSS of this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    notes.append(f"peak memory (max RSS of this process): {peak_mib:.0f} MiB")
     table = tabulate(rows, headers=["dtype", "mode", "prompts", "tokens/s", "vs sequential"], tablefmt="github")
     text = (f"Model {args.model}, greedy, max_tokens={args.max_tokens}.\n\n{table}\n\n"
             + "\n".join(f"- {n}" for n in notes) + f"\n\nMachine: {machine()}\n")

@@ -37,7 +37,7 @@ def pmq_files(raw: Path, start: dt.date, end: dt.date) -> list[Path]:
         if m and dt.date.fromisoformat(m["date"]).weekday() == 2 and start <= dt.date.fromisoformat(m["date"]) <= end:
             latest[m["date"]] = path  # sorted, so the highest letter wins
     kept = []
-    for date, path in sorted(latest.items()):
+    for _date, path in sorted(latest.items()):
         try:
             parse_sitting(path, path.name)
         except DataError as e:

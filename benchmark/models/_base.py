@@ -29,7 +29,8 @@ class GenParams:
         # a list given for stop would make the dataclass unhashable and the cache key depend on the type
         object.__setattr__(self, "stop", tuple(self.stop))
         if self.n < 1 or self.max_tokens < 1:
-            raise ValueError(f"GenParams needs n >= 1 and max_tokens >= 1, got n={self.n}, max_tokens={self.max_tokens}")
+            raise ValueError(f"GenParams needs n >= 1 and max_tokens >= 1, got n={self.n}, "
+                             f"max_tokens={self.max_tokens}")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ValueError(f"GenParams needs temperature >= 0 and 0 < top_p <= 1, got {self}")
 

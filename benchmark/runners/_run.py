@@ -14,18 +14,19 @@ import platform
 import secrets
 import shutil
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from ..io import atomic_write_bytes, atomic_write_text, sha256_bytes, sha256_file, write_json
+from ..leak import LeakCheck
 from ..paths import runs_dir
 from ..schema import validate
 from . import docker_runner, local_runner
 from ._contract import TRACES_FILE, TRAIN_FILE, Limits, RunResult, Submission, is_reference, prepare_input
 from .failures import InfrastructureFailure, RunFailure, SubmissionFailure, blame
 from .policy import Policy, default_policy
-from .validate import LeakCheck, shown, validate_output
+from .validate import shown, validate_output
 
 # runner name -> run(submission, input_dir, output_dir, *, models_dir, lm_socket, build_args, resources, policy)
 #   -> RunResult
@@ -33,7 +34,7 @@ RUNNERS = {"docker": docker_runner.run, "local": local_runner.run}
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def submission_runs_dir(sub: Submission, pack: str, user: str, root: Path | None = None) -> Path:
@@ -55,7 +56,7 @@ def run_split(sub: Submission, pack: str, user: str, records: list[dict], *, run
     policy = policy or default_policy()
     limits = limits or Limits(max_file_bytes=min(Limits.max_file_bytes, policy.output_bytes))
     base = submission_runs_dir(sub, pack, user, root)
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
     staging = base / f".{run_id}.partial"
     input_dir, output_dir = staging / "input", staging / "output"
     output_dir.mkdir(parents=True)

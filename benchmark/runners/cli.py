@@ -13,8 +13,8 @@ from tabulate import tabulate
 
 from .. import paths
 from ..errors import ReconBenchError
-from ._contract import TRACES_FILE, load_submission
 from ..io import sha256_bytes
+from ._contract import TRACES_FILE, load_submission
 from ._run import RUNNERS, run_split
 from .policy import load_policy
 from .validate import LeakCheck

@@ -13,11 +13,10 @@ import docker
 import requests
 
 from ..paths import REPO_ROOT
+from ._capture import HeadTail
 from ._contract import MAX_LOG_BYTES
 from ._engine import client as engine_client
-from ._capture import HeadTail
 from .failures import InfrastructureFailure, SubmissionFailure
-
 
 # build errors that are the Dockerfile's own doing (a failing RUN step, a syntax error, a missing COPY source)
 _DOCKERFILE_ERRORS = ("returned a non-zero code", "dockerfile parse error", "unknown instruction", "copy failed",

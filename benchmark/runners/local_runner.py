@@ -120,7 +120,7 @@ def _kill_all(pgid: int, token: str) -> int:
 def _copy_tree_readable(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` (links copied as links), readable by everyone, writable by nobody else."""
     shutil.copytree(src, dest, symlinks=True)
-    for root, dirs, files in os.walk(dest):
+    for root, _dirs, files in os.walk(dest):
         os.chmod(root, 0o755)
         for f in files:
             p = os.path.join(root, f)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -38,7 +38,8 @@ def _versions() -> dict[str, str]:
 
 
 def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limit: int | None = None,
-                 out: Path | str | None = None, fidelity: str | None = None, lm_cache: bool | str | Path = True) -> dict:
+                 out: Path | str | None = None, fidelity: str | None = None,
+                 lm_cache: bool | str | Path = True) -> dict:
     """Run ``method`` on the training split of ``pack``/``user`` (the first ``limit`` records) and write
     ``<out>/{input/, output/traces.jsonl, manifest.json}``; returns the manifest. ``fidelity`` overrides the
     config's scorer for recon_select and the GRPO methods."""
@@ -72,7 +73,7 @@ def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limi
                    "n": len(check.traces)},
         "validation": check.as_dict(),
         "packages": _versions(),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     tuned = run.workdir / f"{method}-model"
     if (tuned / DONE).is_file():

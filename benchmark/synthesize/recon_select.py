@@ -16,7 +16,8 @@ from .fidelity import FIDELITY
 def reconstruct(run: Synthesis, records: list[dict], traces: list[list[str]]) -> list[list[str]]:
     """The reconstruction model's predicted action for each candidate trace (greedy; it never sees the action)."""
     prompts = [run.reconstruction_prompt(r, t) for r, cands in zip(records, traces) for t in cands]
-    flat = [run.strip_speaker(outs[0]) for outs in run.lm("reconstruction").generate(prompts, run.gen("reconstruction"))]
+    outputs = run.lm("reconstruction").generate(prompts, run.gen("reconstruction"))
+    flat = [run.strip_speaker(outs[0]) for outs in outputs]
     out, at = [], 0
     for cands in traces:
         out.append(flat[at:at + len(cands)])

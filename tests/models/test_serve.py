@@ -133,7 +133,8 @@ def test_streams_are_server_sent_events_ending_with_done(http_url):
         assert events[-1] == "data: [DONE]"
         assert all(e.startswith("data: ") for e in events)
         chunks = [json.loads(e[len("data: "):]) for e in events[:-1]]
-        assert {c["object"] for c in chunks} == {"chat.completion.chunk" if path.startswith("chat") else "text_completion"}
+        kind = "chat.completion.chunk" if path.startswith("chat") else "text_completion"
+        assert {c["object"] for c in chunks} == {kind}
 
 
 def test_completion_echo_logprobs_agree_with_the_backend_loglikelihood(client, lm, uncached):

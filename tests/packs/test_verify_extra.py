@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark import packs, paths
+from benchmark import packs
 from benchmark.errors import PackIntegrityError
 
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from benchmark.leak import LeakCheck, leak_scores, normalize, redact_action
+from benchmark.leak import leak_scores, normalize, redact_action
 from benchmark.runners import load_submission, run_split
 
 ACTION = ("I think the statute plainly says the agency must give notice before it acts, and it did not do that here "

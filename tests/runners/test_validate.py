@@ -16,7 +16,7 @@ RECORDS = [
 
 def _write(folder, lines: list[str | bytes]) -> None:
     folder.mkdir(exist_ok=True)
-    data = b"".join((l if isinstance(l, bytes) else l.encode()) + b"\n" for l in lines)
+    data = b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)
     (folder / "traces.jsonl").write_bytes(data)
 
 

@@ -87,5 +87,6 @@ def test_e2e_model_never_sees_the_real_action(canary_input, tiny_config, tmp_pat
     assert any("quokka" in t for t in reward)  # the judge does see the real action: the search can find it
     assert validate_output(tmp_path / "out", records).ok
     traces = read_jsonl(tmp_path / "out" / "traces.jsonl")
-    assert {t["meta"]["model"] for t in traces} == {get_lm(str(tmp_path / "work" / "e2e_grpo-model"), cache=False).fingerprint}
+    tuned = get_lm(str(tmp_path / "work" / "e2e_grpo-model"), cache=False)
+    assert {t["meta"]["model"] for t in traces} == {tuned.fingerprint}
     assert not torch.equal(_tensor(base_model_dir(run)), _tensor(tmp_path / "work" / "e2e_grpo-model"))
