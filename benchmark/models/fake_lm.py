@@ -72,7 +72,9 @@ class FakeLM:
     def generate(self, prompts: list[Messages], params: GenParams) -> list[list[str]]:
         with Timer() as t:
             out = [[self._sample(m, params, i) for i in range(params.n)] for m in prompts]
-        self.usage.record(calls=len(prompts), prompt_tokens=sum(len(_TOKEN.findall(_text(m))) for m in prompts),
+        # one call per sample, as the transformers backend counts them
+        self.usage.record(calls=len(prompts) * params.n,
+                          prompt_tokens=params.n * sum(len(_TOKEN.findall(_text(m))) for m in prompts),
                           completion_tokens=sum(len(s.split()) for samples in out for s in samples),
                           seconds=t.seconds)
         return out

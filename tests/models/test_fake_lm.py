@@ -101,3 +101,5 @@ def test_usage_is_recorded_and_the_cache_answers_repeats(tmp_path):
     assert lm.usage.total.calls == len(PROMPTS) and lm.usage.total.completion_tokens > 0
     assert lm.generate(PROMPTS, params) == first
     assert lm.usage.total.calls == len(PROMPTS) and lm.usage.total.cache_hits == len(PROMPTS)
+    lm.generate(PROMPTS[:1], GenParams(max_tokens=16, temperature=0.5, n=3))
+    assert lm.usage.total.calls == len(PROMPTS) + 3  # one call per sample, as the transformers backend counts
