@@ -7,8 +7,16 @@ show that the benchmark's win rate moves with what it claims to measure and not 
 
 from __future__ import annotations
 
-from .definitions import CONTROLS, Comparison, Control, Inputs, Measurement, derangement, length_correlation, \
-    shuffle_traces
+from .definitions import (
+           CONTROLS,
+           Comparison,
+           Control,
+           Inputs,
+           Measurement,
+           derangement,
+           length_correlation,
+           shuffle_traces,
+)
 from .report import markdown, read_report, table, write_index, write_report
 from .run import backward_traces, run_controls
 

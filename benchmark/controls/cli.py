@@ -50,7 +50,8 @@ def _command() -> str:
 @click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
-def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, backend, limit, train_limit, seed, k, max_tokens, traces, only, config, out):
+def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, backend, limit, train_limit, seed, k,
+             max_tokens, traces, only, config, out):
     """Run the validity controls (oracle, wrong user, self, shuffled traces, no reasoning, judge injection, length)
     that apply to the scoring protocol on PACK/USER."""
     from .report import table, write_report
@@ -58,7 +59,8 @@ def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, ba
 
     report = run_controls(pack, user, traces=traces, config=config, action_model=action_model, judge=judge,
                           judge_mode=judge_mode, backend=backend, protocol=protocol,
-                          protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit, train_limit=train_limit, seed=seed, max_tokens=max_tokens,
+                          protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit,
+                          train_limit=train_limit, seed=seed, max_tokens=max_tokens,
                           only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
                           command=_command())
     json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")

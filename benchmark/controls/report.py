@@ -1,6 +1,7 @@
 """The controls report: build, validate (``controls_report.schema.json``), write atomically, render as tables.
 
-A recorded report is ``<dir>/<protocol>/<judge>/<pack>--<user>.json`` plus a Markdown page beside it (``.md``) with the table
+A recorded report is ``<dir>/<protocol>/<judge>/<pack>--<user>.json`` plus a Markdown page beside it (``.md``) with
+the table
 and the command that made it; ``<dir>/index.json`` lists every report in the folder, so the leaderboard can find
 the latest one for each (protocol, judge, action model, pack) and rank only what passed.
 """

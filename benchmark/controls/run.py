@@ -17,15 +17,26 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
-from ..evaluate.predict import MAX_TOKENS, first
-from ..evaluate.result import run_block
-from ..models import get_lm
-from ..evaluate.predict import predict
+from ..evaluate.predict import MAX_TOKENS, first, predict
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
+from ..evaluate.result import run_block
 from ..evaluate.retrieval import Embedder
-from .definitions import (BASELINE, CONTROLS, FAIL, LENGTH_FROM, LENGTH_MAX_ABS_CORRELATION, NA,
-                          ORACLE_MIN_WIN_RATE, PASS, SELF_MIN_TIE_RATE, Inputs, Measurement, ranking)
+from ..models import get_lm
+from .definitions import (
+    BASELINE,
+    CONTROLS,
+    FAIL,
+    LENGTH_FROM,
+    LENGTH_MAX_ABS_CORRELATION,
+    NA,
+    ORACLE_MIN_WIN_RATE,
+    PASS,
+    SELF_MIN_TIE_RATE,
+    Inputs,
+    Measurement,
+    ranking,
+)
 from .report import finalize
 
 HEALTH_FIELDS = ("order_flip_rate", "tie_rate", "first_position_win_rate", "length_correlation")
@@ -73,7 +84,8 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     just these controls (a quick probe; the others are N/A, so such a report never ranks).
     ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects. ``limit``: the first N test
     records; ``train_limit``: only the first N training records (traces, retrieval and shuffling use just those,
-    which makes Backward Synthesis affordable on a CPU). ``seed``: generation, bootstrap and the shuffling of traces. ``max_tokens``: of each prediction.
+    which makes Backward Synthesis affordable on a CPU). ``seed``: generation, bootstrap and the shuffling of traces.
+    ``max_tokens``: of each prediction.
     ``command``: recorded in the report."""
     start = time.perf_counter()
     proto = get_protocol(protocol)

@@ -64,7 +64,8 @@ PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 @click.option("--train-limit", type=int, help="Use only the first N training records (traces must match).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--max-tokens", default=256, show_default=True, help="Action model completion length.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Result file (default under the runs dir).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Result file (default under the runs dir).")
 def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reasoning, action_model, judge, judge_mode,
              protocol, tie_band, backend, k, limit, train_limit, seed, max_tokens, out):
     """Win rate of a method's traces against the baseline's: retrieval-augmented prediction with the frozen action

@@ -20,6 +20,7 @@ from ..io import dumps_canonical, sha256_text
 from ..models import get_lm
 from . import judge as judge_mod
 from . import predict as predict_mod
+from ._format import user_name
 from .protocols import DEFAULT as DEFAULT_PROTOCOL
 from .protocols import Job, decision_params, get_protocol
 from .result import default_result_path, finalize, run_block, write_result
@@ -27,7 +28,6 @@ from .retrieval import Embedder
 from .retrieval import settings as retrieval_settings
 from .stats import N_BOOT, length_controlled_win_rate, mean_difference, summarize
 from .traces import Traces, check_traces, load_traces, records_sha256, traces_sha256
-from ._format import user_name
 
 STAGES = ("predict", "judge", "likelihood")
 

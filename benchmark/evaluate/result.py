@@ -11,7 +11,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -53,7 +53,7 @@ def git_state() -> dict:
 
 
 def run_block(costs: dict, seconds: float) -> dict:
-    return {"created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "git": git_state(),
+    return {"created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "git": git_state(),
             "packages": package_versions(), "python": sys.version.split()[0], "platform": platform.platform(),
             "costs": costs, "seconds": round(seconds, 3)}
 

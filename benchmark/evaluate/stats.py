@@ -60,9 +60,9 @@ def bootstrap(finals_by_user: dict[str, Sequence[str]], *, seed: int = 0, n_boot
     rng = np.random.default_rng(seed)
     chosen = rng.integers(0, len(users), size=(n_boot, len(users)))
     drawn = rng.multinomial(n[chosen], p[chosen]).sum(axis=1)  # (n_boot, 3): wins, losses, ties
-    w, l, t = drawn[:, 0].astype(float), drawn[:, 1].astype(float), drawn[:, 2].astype(float)
+    w, lo, t = drawn[:, 0].astype(float), drawn[:, 1].astype(float), drawn[:, 2].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rates = {"win_rate": w / (w + l), "win_rate_ties_half": (w + t / 2) / (w + l + t)}
+        rates = {"win_rate": w / (w + lo), "win_rate_ties_half": (w + t / 2) / (w + lo + t)}
     tail = (1 - level) / 2 * 100
     out: dict[str, tuple[float, float] | None] = {}
     for name, r in rates.items():
@@ -86,7 +86,8 @@ def stat(finals_by_user: dict[str, Sequence[str]], *, seed: int = 0, n_boot: int
     ci = bootstrap(finals_by_user, seed=seed, n_boot=n_boot)
     return c | {
         "win_rate": _estimate(win_rate(c["wins"], c["losses"]), ci["win_rate"]),
-        "win_rate_ties_half": _estimate(win_rate_ties_half(c["wins"], c["losses"], c["ties"]), ci["win_rate_ties_half"]),
+        "win_rate_ties_half": _estimate(win_rate_ties_half(c["wins"], c["losses"], c["ties"]),
+                                        ci["win_rate_ties_half"]),
     }
 
 

@@ -11,6 +11,7 @@ price of cache-dependent greedy text); see docs/models.md."""
 from __future__ import annotations
 
 import hashlib
+
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 

@@ -15,7 +15,8 @@ from .board import render_html, render_markdown, write_board
 from .scorer import aggregate, score_store
 from .store import add_result, load_result, load_results, result_key, results_dir
 
-__all__ = ["add", "add_many", "add_result", "aggregate", "board_dir", "build", "load_result", "load_results", "render_html",
+__all__ = ["add", "add_many", "add_result", "aggregate", "board_dir", "build", "load_result", "load_results",
+           "render_html",
            "render_markdown", "result_key", "results_dir", "score_store", "write_board"]
 
 

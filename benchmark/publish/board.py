@@ -151,7 +151,8 @@ def _group_section(index: int, rows: list[dict], dims: list[str]) -> str:
     status = (f'<p class="status ranked">ranked: {_e(ctl["reason"])}</p>' if ctl["ranks"] else
               f'<p class="status unranked">not ranked: the validity controls did not pass for this protocol, judge '
               f'and action model ({_e(ctl["reason"])}); shown for reference only</p>')
-    links = " ".join(f'<a href="{_e(h)}">{_e(h)}</a>' for h in sorted({h for r in rows for h in r["controls"]["reports"]}))
+    hrefs = sorted({h for r in rows for h in r["controls"]["reports"]})
+    links = " ".join(f'<a href="{_e(h)}">{_e(h)}</a>' for h in hrefs)
     buttons = "".join(f'<button data-view="{v}" class="{"on" if v == "overall" else ""}">{_e(t)}</button>'
                       for v, t in VIEWS)
     views = {"overall": _overall_table(rows, dims), "domain": _pivot_table(rows, "by_domain", "domain"),
@@ -239,7 +240,8 @@ def _provenance_section(rows: list[dict]) -> str:
                         f'<td class="fp">{_e(_short(res["digest"]))}</td><td>{_e(res["created_at"])}</td>'
                         f'<td><code>{_e(res["file"])}</code></td></tr>')
     return ('<section id="results"><h2>Result files</h2>' +
-            _table(["Method", "Pack/user", "Training examples", "Test examples", "Action model", "Judge", "Digest", "Created", "File"],
+            _table(["Method", "Pack/user", "Training examples", "Test examples", "Action model", "Judge", "Digest",
+                    "Created", "File"],
                    body) + "</section>")
 
 

@@ -10,7 +10,7 @@ synthesizer model and reused by every action model, and every LM call is cached,
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -78,7 +78,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
         "cells": cells,
     }
     doc["digest"] = digest(doc)
-    doc["run"] = {"created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    doc["run"] = {"created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "seconds": round(time.perf_counter() - start, 3)}
     validate("transfer", doc, record=doc["name"])
     return doc

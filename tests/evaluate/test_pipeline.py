@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import json
 
-from benchmark.evaluate import (DIMENSIONS, digest, evaluate, judge_health, judge_pairs, parse_choice, predict,
-                                read_result)
+from benchmark.evaluate import (
+    DIMENSIONS,
+    digest,
+    evaluate,
+    judge_health,
+    judge_pairs,
+    parse_choice,
+    predict,
+    read_result,
+)
 from benchmark.evaluate.predict import first
 from benchmark.io import read_json
 

@@ -24,7 +24,7 @@ def make_result(method: str, pack: str, user: str, finals: list[str], *, domain:
     """A schema-valid result whose example ``i`` has final verdict ``finals[i]`` (all dimensions, unless ``dims``
     gives other finals for a dimension). The statistics come from benchmark.evaluate, as in a real run."""
     examples = []
-    for i, final in enumerate(finals):
+    for i in range(len(finals)):
         verdicts = {}
         for d in DIMENSIONS:
             f = (dims or {}).get(d, finals)[i]

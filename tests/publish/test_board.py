@@ -21,14 +21,15 @@ METHODS = {"recon_select": (7, 3, 2), "recon_grpo": (8, 2, 1), "e2e_grpo": (2, 9
 @pytest.fixture
 def full_board(board, write_result, make_result):
     """Three methods on two packs and three users, a transfer matrix and two control reports for one judge."""
-    for method, (w, l, t) in METHODS.items():
+    for method, (w, lost, t) in METHODS.items():
         for pack, user in (("debates", "biden"), ("debates", "trump"), ("scotus", "sotomayor")):
-            doc = make_result(method, pack, user, ["method"] * w + ["baseline"] * l + ["tie"] * t)
+            doc = make_result(method, pack, user, ["method"] * w + ["baseline"] * lost + ["tie"] * t)
             publish.add(write_result(doc, f"{method}-{user}.json"), board)
     stat = make_result("x", "debates", "biden", ["method"] * 3 + ["baseline"])["summary"]["dimensions"]["overall"]
     cells = [{"method": "recon_select", "synthesizer": s, "action_model": a, "result_digest": "1" * 64} | stat
              for s in ("smollm2-135m", "qwen2.5-coder-0.5b") for a in ("smollm2-135m", "qwen2.5-coder-0.5b")]
-    models = [{"name": "smollm2-135m", "fingerprint": "a" * 64}, {"name": "qwen2.5-coder-0.5b", "fingerprint": "b" * 64}]
+    models = [{"name": "smollm2-135m", "fingerprint": "a" * 64},
+              {"name": "qwen2.5-coder-0.5b", "fingerprint": "b" * 64}]
     matrix = {"schema_version": 1, "name": "debates-biden", "pack": "debates", "users": ["debates/biden"],
               "methods": ["recon_select"], "baseline": "backward", "dimension": "overall",
               "synthesizer_models": models, "action_models": models,
@@ -37,8 +38,8 @@ def full_board(board, write_result, make_result):
     write_json(board / "transfer" / "debates-biden.json",
                matrix | {"digest": transfer_digest(matrix), "run": {"created_at": "2026-01-01T00:00:00Z"}})
     # a second group, judged by another model, whose controls fail: shown greyed, unranked
-    for method, (w, l, t) in METHODS.items():
-        doc = make_result(method, "debates", "biden", ["method"] * w + ["baseline"] * l + ["tie"] * t,
+    for method, (w, lost, t) in METHODS.items():
+        doc = make_result(method, "debates", "biden", ["method"] * w + ["baseline"] * lost + ["tie"] * t,
                           judge="qwen2.5-coder-0.5b")
         publish.add(write_result(doc, f"{method}-qwen.json"), board)
     # an older failing and a newer passing report for the first group on each pack; a failing one for the second
