@@ -248,10 +248,11 @@ def _provenance_section(rows: list[dict]) -> str:
 def render_html(scores: dict, transfers: list[dict], controls: list[dict]) -> str:
     """The page, as text."""
     rows, dims = scores["rows"], scores["dimensions"]
+    from .scorer import group_key
+
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["protocol"], r["judge"]["fingerprint"], r["judge"].get("mode"),
-                           r["action_model"]["fingerprint"]), []).append(r)
+        groups.setdefault(group_key(r), []).append(r)
     sections = "".join(_group_section(i, g, dims) for i, g in enumerate(groups.values(), 1))
     described = "; ".join(f'{p["label"]}: {_pct(p["estimate"])}' for p in _plot_rows(rows))
     plot = (f'<section id="plot"><h2>Win rates</h2><p class="note">Ranked groups in colour; groups whose controls '

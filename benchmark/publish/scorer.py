@@ -43,38 +43,41 @@ def _dims(summary: dict) -> dict:
 
 
 def group_key(row: dict) -> tuple:
-    return (row["protocol"], row["judge"]["fingerprint"], row["judge"].get("mode"), row["action_model"]["fingerprint"])
+    """Rows are ranked against each other only within one (protocol, judge, action model) and gate status."""
+    return (not row["controls"]["ranks"], row["protocol"], row["judge"]["fingerprint"], row["judge"].get("mode"),
+            row["action_model"]["fingerprint"])
 
 
-def gate(row: dict, reports: dict[tuple, dict]) -> dict:
-    """``{"ranks", "reason", "reports"}`` for a row: ranked only when every pack it covers has a passing latest
-    report for its (protocol, judge, action model). ``reports``: (protocol, judge fp, action fp, pack) -> the
-    latest report's ``{"ranks", "reason", "href"}``."""
-    reasons, hrefs, ok = [], [], True
-    for pack in sorted({r["pack"] for r in row["results"]}):
-        rep = reports.get((row["protocol"], row["judge"]["fingerprint"], row["action_model"]["fingerprint"], pack))
-        if rep is None:
-            ok = False
-            reasons.append(f"{pack}: no control report for this protocol, judge and action model")
-            continue
-        hrefs.append(rep["href"])
-        if not rep["ranks"]:
-            ok = False
-            reasons.append(f"{pack}: {rep['reason']}")
-    return {"ranks": ok, "reason": "controls passed" if ok else "; ".join(reasons), "reports": hrefs}
+def gate(doc: dict, reports: dict[tuple, dict]) -> dict:
+    """``{"ranks", "reason", "href"}`` for one result: it ranks only when the latest control report for its
+    (protocol, judge, action model) on its pack passed. ``reports``: (protocol, judge fp, action fp, pack) -> the
+    latest report's ``{"ranks", "reason", "href"}`` (see ``latest_reports``)."""
+    pack = doc["pack"]["name"]
+    rep = reports.get((protocol_of(doc), doc["judge"]["fingerprint"], doc["action_model"]["fingerprint"], pack))
+    if rep is None:
+        return {"ranks": False, "reason": f"{pack}: no control report for this protocol, judge and action model",
+                "href": None}
+    return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
 
 
 def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, seed: int = BOOT_SEED,
               n_boot: int = N_BOOT, reports: dict[tuple, dict] | None = None) -> dict:
     """The board's numbers (a JSON-able dict) from ``(path, result)`` pairs; ``root`` makes paths relative.
-    ``reports``: the latest control reports (see ``gate``); without them nothing is ranked."""
+    ``reports``: the latest control reports (see ``gate``); without them nothing is ranked. A method's results on
+    packs whose controls passed are pooled into its ranked row; its results elsewhere into a separate, unranked
+    row that names the failing controls."""
     rows: dict[tuple, dict] = {}
     for path, doc in results:
+        g = gate(doc, reports or {})
         key = (doc["method"]["name"], doc["action_model"]["fingerprint"], doc["judge"]["fingerprint"],
-               doc["judge"]["mode"], protocol_of(doc))
+               doc["judge"]["mode"], protocol_of(doc), g["ranks"])
         row = rows.setdefault(key, {"method": doc["method"]["name"], "protocol": protocol_of(doc),
                                     "action_model": _model(doc["action_model"]),
-                                    "judge": _model(doc["judge"]), "results": [], "examples": []})
+                                    "judge": _model(doc["judge"]), "results": [], "examples": [],
+                                    "controls": {"ranks": g["ranks"], "reasons": set(), "reports": set()}})
+        row["controls"]["reasons"].add(g["reason"])
+        if g["href"]:
+            row["controls"]["reports"].add(g["href"])
         row["results"].append({
             "file": (path.relative_to(root) if root else path).as_posix(), "digest": doc["digest"],
             "pack": doc["pack"]["name"], "domain": doc["domain"], "user": doc["user"],
@@ -96,12 +99,12 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
     groups: dict[tuple, list[dict]] = {}
     for r in out:
         groups.setdefault(group_key(r), []).append(r)
-    for group in groups.values():  # a group ranks only if every row's packs passed their controls
-        gates = [gate(r, reports or {}) for r in group]
-        ranks = all(g["ranks"] for g in gates)
-        reason = "controls passed" if ranks else "; ".join(sorted({g["reason"] for g in gates if not g["ranks"]}))
-        for r, g in zip(group, gates):
-            r["controls"] = {"ranks": ranks, "reason": reason, "reports": g["reports"]}
+    for group in groups.values():  # the reasons of a group: every pack its rows cover
+        reasons = sorted({x for r in group for x in r["controls"].pop("reasons")})
+        for r in group:
+            r["controls"]["reason"] = "controls passed on " + ", ".join(sorted(r2 for r2 in {
+                x.split(":")[0] for x in reasons})) if r["controls"]["ranks"] else "; ".join(reasons)
+            r["controls"]["reports"] = sorted(r["controls"]["reports"])
     _rank(out)
     out.sort(key=lambda r: (not r["controls"]["ranks"], r["protocol"], r["judge"]["name"], r["judge"]["fingerprint"],
                             r["action_model"]["name"],

@@ -57,20 +57,24 @@ def test_ties_are_judged_within_one_action_model_and_judge(make_result, tmp_path
     assert _row(scores, "recon_select")["best"] and _row(scores, "e2e_grpo")["best"]  # separate groups
 
 
-def test_a_group_is_ranked_only_when_its_controls_passed_on_every_pack(make_result, tmp_path):
+def test_only_results_whose_pack_passed_its_controls_are_ranked(make_result, tmp_path):
     results = [(tmp_path / f"{m}-{p}.json", make_result(m, p, u, ["method"] * w + ["baseline"] * (10 - w)))
                for m, w in (("strong", 9), ("weak", 2)) for p, u in (("debates", "biden"), ("scotus", "sotomayor"))]
     passing = all_ranked(results)
     ranked = aggregate(results, n_boot=200, reports=passing)
     assert [(r["method"], r["rank"], r["controls"]["ranks"]) for r in ranked["rows"]] == [
         ("strong", 1, True), ("weak", 2, True)]
-    # scotus's report fails its oracle: the whole group loses its ranks and says why
+    assert ranked["rows"][0]["controls"]["reason"] == "controls passed on debates, scotus"
+    # scotus's report fails its oracle: each method's scotus results move to an unranked row that says why, and
+    # the ranked rows pool debates alone
     failing = {k: (v | {"ranks": False, "reason": "sotomayor: failed: oracle"} if k[3] == "scotus" else v)
                for k, v in passing.items()}
-    unranked = aggregate(results, n_boot=200, reports=failing)
-    for row in unranked["rows"]:
-        assert row["rank"] is None and not row["best"] and not row["controls"]["ranks"]
-        assert row["controls"]["reason"] == "scotus: sotomayor: failed: oracle"
-    # no report at all: nothing ranks either
-    missing = aggregate(results, n_boot=200, reports={k: v for k, v in passing.items() if k[3] != "debates"})
-    assert all("debates: no control report" in r["controls"]["reason"] for r in missing["rows"])
+    split = aggregate(results, n_boot=200, reports=failing)
+    rows = [(r["method"], r["rank"], r["controls"]["ranks"], r["users"]) for r in split["rows"]]
+    assert rows == [("strong", 1, True, ["debates/biden"]), ("weak", 2, True, ["debates/biden"]),
+                    ("strong", None, False, ["scotus/sotomayor"]), ("weak", None, False, ["scotus/sotomayor"])]
+    unranked = split["rows"][2]
+    assert not unranked["best"] and unranked["controls"]["reason"] == "scotus: sotomayor: failed: oracle"
+    # no report at all: nothing ranks
+    missing = aggregate(results, n_boot=200, reports={})
+    assert all(not r["controls"]["ranks"] and "no control report" in r["controls"]["reason"] for r in missing["rows"])
