@@ -38,8 +38,9 @@ def main(args: list[str]) -> None:
         scorer = "(action model)" if r["judge"]["mode"] == "likelihood" else r["judge"]["name"]
         rows.append([protocol_name(r), scorer, r["action_model"]["name"], f"{r['pack']['name']}/{r['user']}",
                      f"{r['train']['n_used']}/{r['test']['n_evaluated']}",
-                     *(_cell(by[n]) for n in ("oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning",
-                                              "judge_injection", "length") if n in by),
+                     *(_cell(by[n]) if n in by else "(not in v1)" for n in (
+                         "oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "judge_injection",
+                         "length")),
                      "yes" if ranks(r)[0] else "no", f"{per_example:.1f}"])
     print(tabulate(rows, headers=["protocol", "judge", "action model", "split", "train/test", "oracle",
                                   "wrong user", "self", "shuffled", "no reasoning", "injection", "length r",

@@ -89,7 +89,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
              k: int = 4, limit: int | None = None, train_limit: int | None = None, seed: int = 0,
              bootstrap_seed: int | None = None, max_tokens: int = predict_mod.MAX_TOKENS, n_boot: int = N_BOOT,
              method_predictions: list[dict] | None = None, method_user: str | None = None,
-             out: Path | str | None = None) -> dict:
+             only_ids: list[str] | None = None, out: Path | str | None = None) -> dict:
     """Evaluate ``method_traces`` against ``baseline_traces`` on ``pack``/``user`` under ``protocol``; write and
     return the result.
 
@@ -101,7 +101,9 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     the action model and loads no judge. ``protocol_params``: the protocol's decision parameters (e.g.
     ``{"tie_band": 0.02}``). ``limit``: only the first N test records; ``train_limit``: only the first N training
     records (the traces must cover exactly those; retrieval draws from them). ``seed``: generation (and the
-    bootstrap unless ``bootstrap_seed``). ``out``: the result path (default under ``runs_dir()``).
+    bootstrap unless ``bootstrap_seed``). ``only_ids``: evaluate just these test records of the slice (what
+    ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``out``: the result path
+    (default under ``runs_dir()``).
     """
     start = time.perf_counter()
     proto = get_protocol(protocol)
@@ -115,6 +117,11 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     boot_seed = seed if bootstrap_seed is None else bootstrap_seed
     train_all, test_all = predict_mod.load_splits(pack, user)
     train, test = predict_mod.first(train_all, train_limit), predict_mod.first(test_all, limit)
+    if only_ids is not None:
+        unknown = sorted(set(only_ids) - {r["id"] for r in test})
+        if unknown:
+            raise DataError("not a test record of the evaluated slice", record=unknown[0], field="only_ids")
+        test = [r for r in test if r["id"] in set(only_ids)]
     if method_user is not None:
         if method_user == user:
             raise DataError("the wrong-user side must be another user of the pack", field="method_user")
@@ -205,7 +212,12 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     }
     costs = _usage_delta(lms, before) | {"retrieve": {k2: (round(v, 3) if isinstance(v, float) else v)
                                                       for k2, v in embedder.usage.items()}}
-    result = finalize(doc, run_block(costs, time.perf_counter() - start))
+    run = run_block(costs, time.perf_counter() - start)
+    # provenance of this invocation: where the traces were read (their sha256 is in the deterministic part)
+    run["inputs"] = {side: (str(Path(src).resolve()) if isinstance(src, (str, Path)) else
+                            None if src is None else "in memory")
+                     for side, src in (("method_traces", method_traces), ("baseline_traces", baseline_traces))}
+    result = finalize(doc, run)
     path = Path(out) if out is not None else default_result_path(pack, user, method_name, baseline_name,
                                                                  action_lm.name, judge_lm.name, proto.name)
     write_result(path, result)

@@ -37,6 +37,22 @@ def add_cmd(results, board):
     click.echo(f"board: {board_dir(board) / 'index.html'}")
 
 
+@leaderboard.command("verify")
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--method-traces", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the method's traces.jsonl the result names (omit for the no-reasoning side)")
+@click.option("--baseline-traces", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Backward Synthesis traces.jsonl the result names")
+@click.option("--sample", type=click.IntRange(min=1), default=3, show_default=True, help="examples recomputed")
+@click.option("--seed", type=int, default=0, show_default=True, help="which examples are drawn")
+def verify_cmd(result, method_traces, baseline_traces, sample, seed):
+    """Recompute a random sample of RESULT's examples from its traces and models; refuse it when they disagree."""
+    from .verify import verify
+
+    out = verify(result, method_traces, baseline_traces, sample=sample, seed=seed)
+    click.echo(f"verified: {out['checked']} examples recomputed and equal ({', '.join(out['ids'])})")
+
+
 def _rate(stat: dict) -> str:
     e = stat["win_rate"]
     if e["estimate"] is None:

@@ -58,6 +58,8 @@ def check_result(doc: dict, file: object) -> None:
     if doc["baseline"]["name"] != BASELINE:
         raise DataError(f"baseline is {doc['baseline']['name']!r}; the board compares against {BASELINE!r}",
                         file=file, field="baseline/name")
+    if "raw" in doc["examples"][0]:
+        _check_decisions(doc, file)
     for dim in doc["summary"]["dimensions"]:
         seen = counts(ex["verdicts"][dim]["final"] for ex in doc["examples"])
         stated = {k: doc["summary"]["dimensions"][dim][k] for k in seen}
@@ -73,6 +75,39 @@ def check_result(doc: dict, file: object) -> None:
     if foreign:
         raise DataError(f"example id does not start with {prefix!r}", file=file, record=foreign[0],
                         field="examples/id")
+
+
+def _check_decisions(doc: dict, file: object) -> None:
+    """A version 2 result must be what its protocol decides from its own raw numbers: every verdict, and the whole
+    summary and health, recomputed here with the project's functions (no model call). A file whose verdicts were
+    changed, even with the summary and digest recomputed to match, is refused; changing the raw numbers as well is
+    what ``reconbench leaderboard verify`` catches by recomputing a sample of them with the models."""
+    from ..evaluate.pipeline import score_examples
+
+    if any("raw" not in ex for ex in doc["examples"]):
+        raise DataError("some examples carry raw numbers and some do not", file=file, field="examples/raw")
+    try:
+        again = score_examples(protocol_of(doc), doc["protocol"]["params"], doc["examples"], user=doc["user"],
+                               seed=doc["seeds"]["bootstrap"], n_boot=doc["seeds"].get("bootstrap_samples", 2000))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
+        raise DataError(f"raw numbers cannot be decided by protocol {protocol_of(doc)!r}: {e!r}", file=file,
+                        field="examples/raw") from None
+    for ex, redo in zip(doc["examples"], again["examples"]):
+        if ex["verdicts"] != redo["verdicts"]:
+            raise DataError("verdicts differ from what the protocol decides from the recorded raw numbers",
+                            file=file, record=ex["id"], field="examples/verdicts")
+    def close(a, b) -> bool:  # the length-controlled rate comes from an iterative fit: compare to 1e-3
+        return a is None and b is None or a is not None and b is not None and abs(a - b) <= 1e-3
+
+    lc_a, lc_b = again["summary"].pop("length_controlled", None), doc["summary"].get("length_controlled")
+    if (lc_a is None) != (lc_b is None) or lc_a and not all(close(lc_a[k], lc_b[k]) for k in lc_a):
+        raise DataError("length-controlled win rate differs from what the recorded verdicts give", file=file,
+                        field="summary/length_controlled")
+    stated = {k: v for k, v in doc["summary"].items() if k != "length_controlled"}
+    for part, mine, theirs in (("summary", again["summary"], stated),
+                               ("judge_health", again["judge_health"], doc["judge_health"])):
+        if mine != theirs:
+            raise DataError(f"{part} differs from what the recorded raw numbers give", file=file, field=part)
 
 
 def load_result(path: Path | str) -> dict:

@@ -1,0 +1,100 @@
+"""``leaderboard verify``: recompute a random sample of a result's examples from the traces it names and refuse
+the result when the numbers disagree.
+
+``store.check_result`` already refuses a result whose verdicts, summary or health are not what its own raw numbers
+give. What it cannot see is raw numbers that were made up. This step re-runs the evaluation for a few sampled test
+records (same pack slice, traces, models, protocol and settings as recorded; a record's numbers do not depend on
+the other records, see the batch-invariance note in docs/evaluation.md) and compares the raw numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tempfile
+from pathlib import Path
+
+from ..errors import DataError
+from ..evaluate import read_result
+from ..evaluate.result import protocol_of
+from ..evaluate.traces import traces_sha256
+from .store import check_result
+
+TOLERANCE = 1e-3  # log-probabilities and probabilities recomputed on another machine differ in the 5th digit
+
+
+def _numbers(raw, prefix: str = "") -> dict[str, float | str | None]:
+    """The leaves of a raw dict, by path."""
+    if isinstance(raw, dict):
+        out = {}
+        for k, v in raw.items():
+            out |= _numbers(v, f"{prefix}/{k}")
+        return out
+    if isinstance(raw, list):
+        out = {}
+        for i, v in enumerate(raw):
+            out |= _numbers(v, f"{prefix}/{i}")
+        return out
+    return {prefix: raw}
+
+
+def _agree(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, abs_tol=TOLERANCE, rel_tol=TOLERANCE)
+    return a == b
+
+
+def verify(result_path: Path | str, method_traces: Path | str | None, baseline_traces: Path | str, *,
+           sample: int = 3, seed: int = 0, action_model=None, judge=None) -> dict:
+    """Recompute ``sample`` random examples of the result at ``result_path``; returns ``{"checked", "ids"}`` or
+    raises DataError naming the first disagreeing example and number. ``method_traces`` None: the no-reasoning
+    side. ``action_model``/``judge``: LM objects to use instead of loading the recorded names (the same weights
+    are checked by fingerprint)."""
+    from ..evaluate import evaluate, load_splits
+    from ..evaluate.predict import first
+
+    doc = read_result(result_path)
+    check_result(doc, result_path)
+    if any("raw" not in ex for ex in doc["examples"]):
+        raise DataError("a version 1 result has no raw numbers to recompute", file=result_path,
+                        field="examples/raw")
+    pack, user = doc["pack"]["name"], doc["user"]
+    train = first(load_splits(pack, user)[0], doc["train"]["limit"])
+    from ..evaluate.traces import load_traces
+
+    for side, path in (("method", method_traces), ("baseline", baseline_traces)):
+        recorded = doc[side]["traces_sha256"]
+        given = None if path is None else traces_sha256(load_traces(path, pack, user, train), train)
+        if given != recorded:
+            raise DataError(f"the {side} traces given are not the ones the result was made from (sha256 "
+                            f"{str(given)[:12]} vs recorded {str(recorded)[:12]})", file=path,
+                            field=f"{side}/traces_sha256")
+    ids = sorted(random.Random(seed).sample([ex["id"] for ex in doc["examples"]],
+                                            min(sample, len(doc["examples"]))))
+    judge_ref = doc["judge"]
+    with tempfile.TemporaryDirectory(prefix="reconbench-verify-") as tmp:
+        again = evaluate(method_traces, baseline_traces, pack, user, method_name=doc["method"]["name"],
+                         baseline_name=doc["baseline"]["name"],
+                         action_model=action_model or doc["action_model"]["name"],
+                         judge=judge or (judge_ref["name"] if judge_ref.get("mode") != "likelihood" else
+                                         doc["action_model"]["name"]),
+                         judge_mode=judge_ref["mode"] if judge_ref.get("mode") in ("options", "text") else "options",
+                         backend=doc["action_model"].get("backend", "transformers"), protocol=protocol_of(doc),
+                         protocol_params=doc["protocol"]["params"], k=doc["retrieval"]["k"],
+                         limit=doc["test"]["limit"], train_limit=doc["train"]["limit"],
+                         seed=doc["seeds"]["generation"], max_tokens=doc["settings"]["prediction"]["max_tokens"],
+                         only_ids=ids, out=Path(tmp) / "verify.json")
+    for role in ("action_model", "judge"):
+        if again[role]["fingerprint"] != doc[role]["fingerprint"]:
+            raise DataError(f"the {role} loaded here is not the recorded one (fingerprint "
+                            f"{again[role]['fingerprint'][:12]} vs {doc[role]['fingerprint'][:12]})",
+                            file=result_path, field=f"{role}/fingerprint")
+    recorded = {ex["id"]: ex for ex in doc["examples"]}
+    for ex in again["examples"]:
+        mine, theirs = _numbers(ex["raw"]), _numbers(recorded[ex["id"]]["raw"])
+        for key in sorted(set(mine) | set(theirs)):
+            if not _agree(mine.get(key), theirs.get(key)):
+                raise DataError(f"recomputed {key.lstrip('/')} = {mine.get(key)!r}, the result says "
+                                f"{theirs.get(key)!r}: the result is not what its inputs give", file=result_path,
+                                record=ex["id"], field=f"examples/raw{key}")
+    return {"checked": len(ids), "ids": ids}
