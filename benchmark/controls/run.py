@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
-from ..evaluate.predict import MAX_TOKENS, first, predict
+from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
 from ..evaluate.result import run_block
@@ -102,7 +102,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     other = other_user(pack, user) if "wrong_user" in proto.controls and "wrong_user" in wanted else None
     other_train = other_backward = None
     if other is not None:
-        other_train = first(load_splits(pack, other)[0], train_limit)
+        other_train = other_user_pool(pack, user, other, train_limit)
         other_backward = load_traces(backward_traces(pack, other, other_train, config=config), pack, other,
                                      other_train)
     inputs = Inputs(pack, user, train, test, backward, seed, other, other_train, other_backward)

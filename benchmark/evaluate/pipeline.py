@@ -125,7 +125,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     if method_user is not None:
         if method_user == user:
             raise DataError("the wrong-user side must be another user of the pack", field="method_user")
-        method_train = predict_mod.first(predict_mod.load_splits(pack, method_user)[0], train_limit)
+        method_train = predict_mod.other_user_pool(pack, user, method_user, train_limit)
         method_t = _traces(method_traces, pack, method_user, method_train)
     else:
         method_train, method_t = train, _traces(method_traces, pack, user, train)

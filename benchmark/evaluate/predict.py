@@ -128,6 +128,20 @@ def first(records: list[dict], limit: int | None) -> list[dict]:
     return records[:limit] if limit else records
 
 
+def other_user_pool(pack: str, user: str, other: str, train_limit: int | None) -> list[dict]:
+    """The wrong-user control's demonstration pool: ``other``'s training records dated strictly before ``user``'s
+    first test record, then the first ``train_limit`` of them. Without the date cut the other user's training
+    split can reach into this user's test period, and in a shared conversation (a debate, an oral argument) the
+    context of the other user's turn then contains this user's real test turns: a leak that made Trump's full
+    training split "predict" Biden's test turns better than Biden's own (debates, docs/controls.md)."""
+    cutoff = load_splits(pack, user)[1][0]["timestamp"]
+    pool = [r for r in load_splits(pack, other)[0] if r["timestamp"] < cutoff]
+    if len(pool) < 2:
+        raise DataError(f"{pack}/{other} has {len(pool)} training records before {pack}/{user}'s test period "
+                        f"({cutoff}): too few for the wrong-user control", field="method_user")
+    return first(pool, train_limit)
+
+
 def default_path(pack: str, user: str, key: str) -> Path:
     return paths.runs_dir() / "evaluate" / pack / user / "predictions" / f"{key}.jsonl"
 

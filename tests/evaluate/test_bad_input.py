@@ -90,3 +90,18 @@ def test_cli_prints_one_line_and_exits_2_on_bad_traces(traces_files, tmp_path):
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "have no trace" in errors[0] and "Traceback" not in proc.stderr
+
+
+def test_the_wrong_user_pool_stops_before_this_users_test_period(build_pack_once):
+    # Trump's training split runs into Biden's test debate (2020-09-29): the contexts of those turns contain
+    # Biden's real test turns, so the wrong-user control must not draw demonstrations from them
+    from benchmark.evaluate import load_splits
+    from benchmark.evaluate.predict import other_user_pool
+
+    build_pack_once("debates")
+    cutoff = load_splits("debates", "biden")[1][0]["timestamp"]
+    trump_train = load_splits("debates", "trump")[0]
+    assert any(r["timestamp"] >= cutoff for r in trump_train)  # the leak this guards against exists in the data
+    pool = other_user_pool("debates", "biden", "trump", None)
+    assert pool and all(r["timestamp"] < cutoff for r in pool)
+    assert other_user_pool("debates", "biden", "trump", 5) == pool[:5]
