@@ -126,3 +126,23 @@ def test_length_controlled_win_rate_removes_a_pure_length_preference():
     assert 0.35 < lc["estimate"] < 0.65
     fair = [_ex(i, 200, 200, "method" if i % 4 else "baseline") for i in range(40)]
     assert length_controlled_win_rate(fair, n_boot=100)["estimate"] == pytest.approx(0.75, abs=0.02)
+
+
+def test_calibrated_length_correlation_reads_the_probabilities_not_the_constant_letter():
+    from benchmark.evaluate.protocols.pairwise import health_calibrated
+
+    # a judge that always names "A", but puts more weight on the longer prediction: the choice-based correlation
+    # is undefined, the calibrated one finds the length preference
+    examples = []
+    for i, (m, b) in enumerate([(300, 100), (100, 300), (250, 150), (120, 280)]):
+        pa = 0.9 if m > b else 0.8
+        detail = {"method_first": {"probs": {"A": pa, "B": 1 - pa}},
+                  "baseline_first": {"probs": {"A": 1.7 - pa, "B": pa - 0.7}}}
+        raw = {"choices": {d: {"method_first": "A", "baseline_first": "A"} for d in ("overall", "style", "intent",
+                                                                                     "values")},
+               "detail": {d: detail for d in ("overall", "style", "intent", "values")}}
+        examples.append({"id": f"e{i}", "method_chars": m, "baseline_chars": b, "raw": raw,
+                         "verdicts": decide_calibrated(raw, {"tie_band": 0.01})})
+    h = health_calibrated(examples)
+    assert h["first_position_win_rate"] == 1.0 and h["length_correlation"] > 0.9
+    assert h["by_dimension"]["overall"]["length_correlation"] > 0.9

@@ -59,6 +59,36 @@ def decide_calibrated(raw: dict, params: dict) -> dict[str, dict]:
     return out
 
 
+def _pearson(x: list[float], y: list[float]) -> float | None:
+    import numpy as np
+
+    if len(x) < 2 or np.std(x) == 0 or np.std(y) == 0:
+        return None
+    return round(float(np.corrcoef(x, y)[0, 1]), 6)
+
+
+def health_calibrated(examples: list[dict]) -> dict:
+    """The pairwise health figures, but the length correlation is that of the calibrated preference
+    (p - 1/2, what this rule decides from) with the length difference: a judge that always names "A" has constant
+    choices, so the choice-based correlation would be undefined even when its probabilities follow length."""
+    out = judge_health(examples)
+
+    def corr(dims) -> float | None:
+        prefs, lengths = [], []
+        for ex in examples:
+            for d in dims:
+                p = method_preference(ex["raw"]["detail"][d])
+                if p is not None:
+                    prefs.append(p - 0.5)
+                    lengths.append(float(ex["method_chars"] - ex["baseline_chars"]))
+        return _pearson(prefs, lengths)
+
+    out["length_correlation"] = corr(DIMENSIONS)
+    for d in DIMENSIONS:
+        out["by_dimension"][d]["length_correlation"] = corr((d,))
+    return out
+
+
 register(Protocol(
     name="pairwise", uses_judge=True, dimensions=DIMENSIONS, params={}, measure=measure, decide=decide_pairwise,
     health=judge_health, modes=("options", "text"), controls=CONTROLS,
@@ -67,6 +97,6 @@ register(Protocol(
 
 register(Protocol(
     name="pairwise-calibrated", uses_judge=True, dimensions=DIMENSIONS, params={"tie_band": 0.01},
-    measure=measure, decide=decide_calibrated, health=judge_health, modes=("options",), controls=CONTROLS,
+    measure=measure, decide=decide_calibrated, health=health_calibrated, modes=("options",), controls=CONTROLS,
     description="balanced position calibration (Wang et al. 2023): the judge's probability for the method's "
                 "prediction averaged over both orders; within the tie band of 1/2 is a tie"))
