@@ -122,7 +122,7 @@ def _overall_table(rows: list[dict], dims: list[str]) -> str:
         o = r["dimensions"]["overall"]
         cells = [f'<td class="num" data-sort="{r["rank"] if r["rank"] is not None else 999}">'
                  f'{r["rank"] if r["rank"] is not None else "–"}</td>', _method_cell(r)]
-        cells += [_rate_cell(r["dimensions"][d], bar=(d == "overall")) for d in dims]
+        cells += [_rate_cell(r["dimensions"].get(d), bar=(d == "overall")) for d in dims]
         cells.append(_rate_cell(o, bar=False, rate="win_rate_ties_half"))
         cells += [f'<td class="num">{o["n"]}</td>', f'<td class="num">{o["ties"]}</td>',
                   f'<td class="num">{o["invalid"]}</td>', f'<td class="num" data-sort="{len(r["users"])}" '
@@ -300,7 +300,7 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
             table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}", r["protocol"],
                           "yes" if r["controls"]["ranks"] else "no", r["action_model"]["name"],
                           r["judge"]["name"]] +
-                         [rate(r["dimensions"][d]) for d in scores["dimensions"]] +
+                         [rate(r["dimensions"][d]) if d in r["dimensions"] else "n/a" for d in scores["dimensions"]] +
                          [rate({"win_rate": o["win_rate_ties_half"]}), o["n"], o["ties"], len(r["users"])])
         lines.append(tabulate(table, headers=["rank", "method", "protocol", "ranked", "action model", "judge"] +
                               [f"win rate: {d}" for d in scores["dimensions"]] +

@@ -73,20 +73,26 @@ def show_cmd(by, board):
     rows = []
     for r in scores["rows"]:
         mark = "*" if r["best"] else "~" if r["tied_with_best"] else ""
-        head = [r["rank"] if r["rank"] is not None else "-", r["method"] + mark, r["action_model"]["name"],
-                r["judge"]["name"]]
+        head = [r["rank"] if r["rank"] is not None else "-", r["method"] + mark, r["protocol"],
+                "yes" if r["controls"]["ranks"] else "no", r["action_model"]["name"], r["judge"]["name"]]
         if by == "overall":
             o = r["dimensions"]["overall"]
-            rows.append(head + [_rate(r["dimensions"][d]) for d in scores["dimensions"]] +
+            rows.append(head + [_rate(r["dimensions"][d]) if d in r["dimensions"] else "n/a"
+                                for d in scores["dimensions"]] +
                         [o["n"], o["ties"], len(r["users"])])
         else:
             for value, dims in r[f"by_{by}"].items():
                 rows.append(head + [value, _rate(dims["overall"]), dims["overall"]["n"], dims["overall"]["ties"]])
-    headers = ["rank", "method", "action model", "judge"]
+    headers = ["rank", "method", "protocol", "ranked", "action model", "judge"]
     headers += ([f"{d} %" for d in scores["dimensions"]] + ["pairs", "ties", "users"] if by == "overall"
                 else [by, "overall %", "pairs", "ties"])
     click.echo(tabulate(rows, headers=headers))
-    click.echo("* best in its (action model, judge) group; ~ statistically tied with it")
+    click.echo("* best in its (protocol, action model, judge) group; ~ statistically tied with it; ranked: the "
+               "result's pack passed its validity controls (docs/leaderboard.md)")
+    unranked = sorted({f"{r['method']} ({r['protocol']}): {r['controls']['reason']}" for r in scores["rows"]
+                       if not r["controls"]["ranks"]})
+    for line in unranked:
+        click.echo(f"not ranked: {line}")
 
 
 @click.command()
