@@ -139,4 +139,7 @@ def test_a_likelihood_run_applies_only_its_controls(traces_file):
     assert by_name["self"]["status"] == "PASS" and by_name["self"]["counts"]["ties"] == TINY["limit"]
     assert by_name["shuffled_traces"]["status"] in ("PASS", "FAIL")
     assert report["judge"]["mode"] == "likelihood"
-    assert report["ranking"] == {"ranks": False, "reason": "no positive control (oracle or wrong user) passed"}
+    # one user: no positive control can apply, so this can never rank (whatever shuffled traces did on 2 turns)
+    assert report["ranking"]["ranks"] is False
+    if by_name["shuffled_traces"]["status"] == "PASS":
+        assert report["ranking"]["reason"] == "no positive control (oracle or wrong user) passed"
