@@ -281,14 +281,17 @@ def test_baseline_is_only_the_projects_own_backward_run(tmp_path, monkeypatch):
 
 
 HARNESS_MEMORY = r'''
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from benchmark.runners import Policy, load_submission, run_split
 records = json.loads(Path(sys.argv[2]).read_text())
 outcome, run_dir = run_split(load_submission(sys.argv[1]), "scotus", records[0]["user"], records, runner="local",
                              root=Path(sys.argv[3]), policy=Policy())
-print(json.dumps({"status": outcome["status"], "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "logs": (run_dir / "logs.txt").stat().st_size}))
+# VmHWM (this address space's peak), not ru_maxrss: ru_maxrss survives execve, so a harness started by a fork of a
+# big pytest process (models loaded: 3.6 GB) would report the parent's pages as its own peak
+hwm = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+           if line.startswith("VmHWM:"))
+print(json.dumps({"status": outcome["status"], "maxrss_kb": hwm, "logs": (run_dir / "logs.txt").stat().st_size}))
 '''
 
 
