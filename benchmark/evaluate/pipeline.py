@@ -89,7 +89,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
              k: int = 4, limit: int | None = None, train_limit: int | None = None, seed: int = 0,
              bootstrap_seed: int | None = None, max_tokens: int = predict_mod.MAX_TOKENS, n_boot: int = N_BOOT,
              method_predictions: list[dict] | None = None, method_user: str | None = None,
-             only_ids: list[str] | None = None, out: Path | str | None = None) -> dict:
+             only_ids: list[str] | None = None, unisolated: bool = False, out: Path | str | None = None) -> dict:
     """Evaluate ``method_traces`` against ``baseline_traces`` on ``pack``/``user`` under ``protocol``; write and
     return the result.
 
@@ -102,7 +102,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     ``{"tie_band": 0.02}``). ``limit``: only the first N test records; ``train_limit``: only the first N training
     records (the traces must cover exactly those; retrieval draws from them). ``seed``: generation (and the
     bootstrap unless ``bootstrap_seed``). ``only_ids``: evaluate just these test records of the slice (what
-    ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``out``: the result path
+    ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``unisolated``: the method's
+    traces come from the local runner (no container), recorded so the board can say so. ``out``: the result path
     (default under ``runs_dir()``).
     """
     start = time.perf_counter()
@@ -183,6 +184,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     method_side = _side(method_name, method_t, method_train, outputs["method"])
     if method_user is not None:
         method_side["user"] = method_user
+    if unisolated:
+        method_side["unisolated"] = True
     doc = {
         "protocol": {"name": proto.name, "params": params},
         "method": method_side,

@@ -27,7 +27,7 @@ th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.best td{background:#eaf6ee}tr.tied td{background:#eef3fb}
 .badge{font-size:.75rem;padding:.05rem .35rem;border-radius:.3rem;margin-left:.3rem;white-space:nowrap}
-.badge.best{background:#1b6e3a;color:#fff}.badge.tied{background:#2f5d9e;color:#fff}
+.badge.best{background:#1b6e3a;color:#fff}.badge.unisolated{background:#b26a00;color:#fff}.badge.tied{background:#2f5d9e;color:#fff}
 .ci{color:#555;font-size:.8rem;white-space:nowrap}
 code,.fp{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
 .views button{font:inherit;padding:.25rem .8rem;border:1px solid #bbb;background:#fff;border-radius:.3rem;
@@ -104,6 +104,9 @@ def _rate_cell(stat: dict | None, bar: bool = True, rate: str = "win_rate") -> s
 def _method_cell(row: dict) -> str:
     badge = ('<span class="badge best">best</span>' if row["best"] else
              '<span class="badge tied">tied with best</span>' if row["tied_with_best"] else "")
+    if row.get("unisolated"):
+        badge += ('<span class="badge unisolated" title="traces written by the local runner, without container '
+                  'isolation">unisolated</span>')
     return f'<td data-sort="{_e(row["method"])}"><strong>{_e(row["method"])}</strong>{badge}</td>'
 
 
@@ -297,7 +300,7 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
         for r in scores["rows"]:
             o = r["dimensions"]["overall"]
             mark = "*" if r["best"] else "~" if r["tied_with_best"] else ""
-            table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}", r["protocol"],
+            table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}" + (" (unisolated)" if r.get("unisolated") else ""), r["protocol"],
                           "yes" if r["controls"]["ranks"] else "no", r["action_model"]["name"],
                           r["judge"]["name"]] +
                          [rate(r["dimensions"][d]) if d in r["dimensions"] else "n/a" for d in scores["dimensions"]] +

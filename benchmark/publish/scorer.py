@@ -78,6 +78,7 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
         row["controls"]["reasons"].add(g["reason"])
         if g["href"]:
             row["controls"]["reports"].add(g["href"])
+        row["unisolated"] = row.get("unisolated", False) or bool(doc["method"].get("unisolated"))
         row["results"].append({
             "file": (path.relative_to(root) if root else path).as_posix(), "digest": doc["digest"],
             "pack": doc["pack"]["name"], "domain": doc["domain"], "user": doc["user"],

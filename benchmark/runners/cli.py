@@ -105,8 +105,9 @@ def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path
             click.echo(f"{pack}/{user}: no Backward Synthesis traces to compare with (run `reconbench baselines run "
                        f"backward` or submit submissions/backward first, or pass --baseline): not evaluated", err=True)
             continue
+        outcome = json.loads((run_dir / "outcome.json").read_text()) if (run_dir / "outcome.json").exists() else {}
         result = evaluate(run_dir / TRACES_FILE, base, pack, user, method_name=sub.name, train_limit=train_limit,
-                          limit=limit)
+                          limit=limit, unisolated=bool(outcome.get("unisolated", False)))
         click.echo(f"{pack}/{user}: {sub.name} vs backward ({base})")
         click.echo(summary_table(result))
 

@@ -78,3 +78,17 @@ def test_only_results_whose_pack_passed_its_controls_are_ranked(make_result, tmp
     # no report at all: nothing ranks
     missing = aggregate(results, n_boot=200, reports={})
     assert all(not r["controls"]["ranks"] and "no control report" in r["controls"]["reason"] for r in missing["rows"])
+
+
+def test_results_from_the_local_runner_are_marked_unisolated(make_result, tmp_path):
+    from benchmark.evaluate.result import finalize
+    from benchmark.publish.board import render_html, render_markdown
+
+    doc = make_result("mine", "debates", "biden", ["method", "baseline", "method"])
+    doc["method"]["unisolated"] = True
+    doc = finalize(doc, doc["run"])  # as evaluate writes it for a local-runner submission
+    other = make_result("theirs", "debates", "biden", ["method", "baseline", "baseline"])
+    scores = aggregate([(tmp_path / "a.json", doc), (tmp_path / "b.json", other)], n_boot=100)
+    assert _row(scores, "mine")["unisolated"] and not _row(scores, "theirs")["unisolated"]
+    page = render_html(scores, [], [])
+    assert page.count('class="badge unisolated"') >= 1 and "mine (unisolated)" in render_markdown(scores, [])
