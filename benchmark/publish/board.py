@@ -151,9 +151,10 @@ def _pivot_table(rows: list[dict], key: str, label: str) -> str:
 
 def _group_section(index: int, rows: list[dict], dims: list[str]) -> str:
     am, judge, ctl = rows[0]["action_model"], rows[0]["judge"], rows[0]["controls"]
+    reason = "; ".join(sorted({x for r in rows for x in r["controls"]["reason"].split("; ")}))
     status = (f'<p class="status ranked">ranked: {_e(ctl["reason"])}</p>' if ctl["ranks"] else
               f'<p class="status unranked">not ranked: the validity controls did not pass for this protocol, judge '
-              f'and action model ({_e(ctl["reason"])}); shown for reference only</p>')
+              f'and action model ({_e(reason)}); shown for reference only</p>')
     hrefs = sorted({h for r in rows for h in r["controls"]["reports"]})
     links = " ".join(f'<a href="{_e(h)}">{_e(h)}</a>' for h in hrefs)
     buttons = "".join(f'<button data-view="{v}" class="{"on" if v == "overall" else ""}">{_e(t)}</button>'

@@ -97,15 +97,12 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
         row["by_domain"] = {k: _dims(v) for k, v in summarize_by(examples, "domain", seed=seed, n_boot=n_boot).items()}
         row["by_user"] = {k: _dims(v) for k, v in summarize_by(examples, "user", seed=seed, n_boot=n_boot).items()}
         out.append(row)
-    groups: dict[tuple, list[dict]] = {}
-    for r in out:
-        groups.setdefault(group_key(r), []).append(r)
-    for group in groups.values():  # the reasons of a group: every pack its rows cover
-        reasons = sorted({x for r in group for x in r["controls"].pop("reasons")})
-        for r in group:
-            r["controls"]["reason"] = "controls passed on " + ", ".join(sorted(r2 for r2 in {
-                x.split(":")[0] for x in reasons})) if r["controls"]["ranks"] else "; ".join(reasons)
-            r["controls"]["reports"] = sorted(r["controls"]["reports"])
+    for r in out:  # each row's own packs: why it ranks or not
+        reasons = sorted(r["controls"].pop("reasons"))
+        packs = sorted({x.split(":")[0] for x in reasons})
+        r["controls"]["reason"] = ("controls passed on " + ", ".join(packs) if r["controls"]["ranks"]
+                                   else "; ".join(reasons))
+        r["controls"]["reports"] = sorted(r["controls"]["reports"])
     _rank(out)
     out.sort(key=lambda r: (not r["controls"]["ranks"], r["protocol"], r["judge"]["name"], r["judge"]["fingerprint"],
                             r["action_model"]["name"],
