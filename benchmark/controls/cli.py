@@ -46,12 +46,15 @@ def _command() -> str:
               help="tokens per prediction")
 @click.option("--traces", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Backward Synthesis traces.jsonl of the training split (default: synthesize them with --config)")
+@click.option("--train-window", type=click.Choice(["oldest", "newest"]), default="oldest", show_default=True,
+              help="which end of the chronological training split --train-limit takes (newest: the turns right "
+                   "before the test period)")
 @click.option("--only", default=None, help="comma-separated controls to run (a quick probe; such a report never ranks)")
 @click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
 def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, backend, limit, train_limit, seed, k,
-             max_tokens, traces, only, config, out):
+             max_tokens, traces, train_window, only, config, out):
     """Run the validity controls (oracle, wrong user, self, shuffled traces, no reasoning, judge injection, length)
     that apply to the scoring protocol on PACK/USER."""
     from .report import table, write_report
@@ -61,6 +64,7 @@ def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, ba
                           judge_mode=judge_mode, backend=backend, protocol=protocol,
                           protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit,
                           train_limit=train_limit, seed=seed, max_tokens=max_tokens,
+                          train_window=train_window,
                           only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
                           command=_command())
     json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
-from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict
+from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
 from ..evaluate.result import run_block
@@ -75,7 +75,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
                  backend: str = "transformers", protocol: str = DEFAULT_PROTOCOL,
                  protocol_params: dict | None = None, k: int = 4, limit: int | None = None,
                  train_limit: int | None = None, seed: int = 0, max_tokens: int = MAX_TOKENS,
-                 only: list[str] | None = None, command: str | None = None) -> dict:
+                 only: list[str] | None = None, train_window: str = "oldest", command: str | None = None) -> dict:
     """Run every control in ``CONTROLS`` that applies to ``protocol`` on ``pack``/``user``; return the validated
     report (the others are recorded N/A, with why).
 
@@ -91,7 +91,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     proto = get_protocol(protocol)
     params = decision_params(proto, protocol_params)
     train_all, test_all = load_splits(pack, user)
-    train, test = first(train_all, train_limit), first(test_all, limit)
+    train, test = train_slice(train_all, train_limit, train_window), first(test_all, limit)
     path = Path(traces) if traces is not None else backward_traces(pack, user, train, config=config)
     backward = load_traces(path, pack, user, train)
     unknown = sorted(set(only or []) - set(CONTROLS))
@@ -102,7 +102,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     other = other_user(pack, user) if "wrong_user" in proto.controls and "wrong_user" in wanted else None
     other_train = other_backward = None
     if other is not None:
-        other_train = other_user_pool(pack, user, other, train_limit)
+        other_train = other_user_pool(pack, user, other, train_limit, train_window)
         other_backward = load_traces(backward_traces(pack, other, other_train, config=config), pack, other,
                                      other_train)
     inputs = Inputs(pack, user, train, test, backward, seed, other, other_train, other_backward)
@@ -135,7 +135,8 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
                                  judge_mode=judge_mode, backend=backend, protocol=proto.name,
                                  protocol_params=params, k=k, limit=limit, train_limit=train_limit, seed=seed,
                                  max_tokens=max_tokens, method_predictions=method_predictions,
-                                 method_user=cmp.method_user, out=out_dir / f"{name}.json")
+                                 method_user=cmp.method_user, train_window=train_window,
+                                 out=out_dir / f"{name}.json")
 
     entries = []
     for name, ctl in CONTROLS.items():

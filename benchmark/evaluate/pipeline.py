@@ -89,7 +89,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
              k: int = 4, limit: int | None = None, train_limit: int | None = None, seed: int = 0,
              bootstrap_seed: int | None = None, max_tokens: int = predict_mod.MAX_TOKENS, n_boot: int = N_BOOT,
              method_predictions: list[dict] | None = None, method_user: str | None = None,
-             only_ids: list[str] | None = None, unisolated: bool = False, out: Path | str | None = None) -> dict:
+             only_ids: list[str] | None = None, unisolated: bool = False, train_window: str = "oldest",
+             out: Path | str | None = None) -> dict:
     """Evaluate ``method_traces`` against ``baseline_traces`` on ``pack``/``user`` under ``protocol``; write and
     return the result.
 
@@ -102,8 +103,10 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     ``{"tie_band": 0.02}``). ``limit``: only the first N test records; ``train_limit``: only the first N training
     records (the traces must cover exactly those; retrieval draws from them). ``seed``: generation (and the
     bootstrap unless ``bootstrap_seed``). ``only_ids``: evaluate just these test records of the slice (what
-    ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``unisolated``: the method's
-    traces come from the local runner (no container), recorded so the board can say so. ``out``: the result path
+    ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``train_window``:
+    ``oldest`` (default) or ``newest`` ``train_limit`` training records (the turns right before the test
+    period). ``unisolated``: the method's traces come from the local runner (no container), recorded so the board
+    can say so. ``out``: the result path
     (default under ``runs_dir()``).
     """
     start = time.perf_counter()
@@ -117,7 +120,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
                         f"oracle control) do not apply", field="method_predictions")
     boot_seed = seed if bootstrap_seed is None else bootstrap_seed
     train_all, test_all = predict_mod.load_splits(pack, user)
-    train, test = predict_mod.first(train_all, train_limit), predict_mod.first(test_all, limit)
+    train = predict_mod.train_slice(train_all, train_limit, train_window)
+    test = predict_mod.first(test_all, limit)
     if only_ids is not None:
         unknown = sorted(set(only_ids) - {r["id"] for r in test})
         if unknown:
@@ -126,7 +130,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     if method_user is not None:
         if method_user == user:
             raise DataError("the wrong-user side must be another user of the pack", field="method_user")
-        method_train = predict_mod.other_user_pool(pack, user, method_user, train_limit)
+        method_train = predict_mod.other_user_pool(pack, user, method_user, train_limit, train_window)
         method_t = _traces(method_traces, pack, method_user, method_train)
     else:
         method_train, method_t = train, _traces(method_traces, pack, user, train)
@@ -194,7 +198,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
                  "test_sha256": records_sha256(test_all)},
         "domain": domains[0],
         "user": user,
-        "train": {"n_total": len(train_all), "n_used": len(train), "limit": train_limit},
+        "train": {"n_total": len(train_all), "n_used": len(train), "limit": train_limit}
+        | ({"window": train_window} if train_window != "oldest" else {}),
         "test": {"n_total": len(test_all), "n_evaluated": len(test), "limit": limit},
         "action_model": {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend,
                          "params": gen},

@@ -101,10 +101,12 @@ def settings(max_tokens: int = MAX_TOKENS) -> dict:
 
 
 def predictions_key(pack: str, user: str, test: list[dict], traces_digest: str | None, action_model, k: int,
-                    seed: int, max_tokens: int) -> str:
-    """What the predictions depend on: test records, traces, action model weights, prompt, retrieval, sampling."""
+                    seed: int, max_tokens: int, train: list[dict] | None = None) -> str:
+    """What the predictions depend on: test records, the demonstration pool, traces, action model weights, prompt,
+    retrieval, sampling. (The pool is keyed by its ids: without traces, two pools gave one key before.)"""
     return sha256_text(dumps_canonical({
         "pack": pack, "user": user, "test": [r["id"] for r in test], "test_sha": sha256_text(dumps_canonical(test)),
+        "pool": None if train is None else sha256_text("\n".join(r["id"] for r in train)),
         "traces": traces_digest, "model": action_model.fingerprint, "prompt": prompt_hash(PROMPT), "k": k,
         "retrieval": retrieval_settings(), "seed": seed, "prediction": settings(max_tokens)}))
 
@@ -128,7 +130,22 @@ def first(records: list[dict], limit: int | None) -> list[dict]:
     return records[:limit] if limit else records
 
 
-def other_user_pool(pack: str, user: str, other: str, train_limit: int | None) -> list[dict]:
+WINDOWS = ("oldest", "newest")
+
+
+def train_slice(records: list[dict], limit: int | None, window: str = "oldest") -> list[dict]:
+    """The training slice: the ``limit`` oldest records (``window="oldest"``, the default and what every slice
+    before this option was) or the ``limit`` newest, i.e. the turns right before the test period. All when None."""
+    if window not in WINDOWS:
+        raise DataError(f"unknown training window {window!r}; known: {', '.join(WINDOWS)}", field="train_window")
+    if window == "oldest" or limit is None:
+        return first(records, limit)
+    if limit < 1:
+        raise DataError(f"limit must be at least 1, got {limit}", field="limit")
+    return records[-limit:]
+
+
+def other_user_pool(pack: str, user: str, other: str, train_limit: int | None, window: str = "oldest") -> list[dict]:
     """The wrong-user control's demonstration pool: ``other``'s training records dated strictly before ``user``'s
     first test record, then the first ``train_limit`` of them. Without the date cut the other user's training
     split can reach into this user's test period, and in a shared conversation (a debate, an oral argument) the
@@ -139,7 +156,7 @@ def other_user_pool(pack: str, user: str, other: str, train_limit: int | None) -
     if len(pool) < 2:
         raise DataError(f"{pack}/{other} has {len(pool)} training records before {pack}/{user}'s test period "
                         f"({cutoff}): too few for the wrong-user control", field="method_user")
-    return first(pool, train_limit)
+    return train_slice(pool, train_limit, window)
 
 
 def default_path(pack: str, user: str, key: str) -> Path:
@@ -165,7 +182,7 @@ def predict(pack: str, user: str, traces: Traces | None, action_model, *, k: int
         check_traces(traces, pack, user, train)
     digest = None if traces is None else traces_sha256(traces, train)
     path = Path(path) if path is not None else default_path(
-        pack, user, predictions_key(pack, user, test, digest, action_model, k, seed, max_tokens))
+        pack, user, predictions_key(pack, user, test, digest, action_model, k, seed, max_tokens, train))
     name = user_name(pack, user)
     done: dict[str, dict] = {}
     if path.exists():

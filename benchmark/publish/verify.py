@@ -51,7 +51,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
     side. ``action_model``/``judge``: LM objects to use instead of loading the recorded names (the same weights
     are checked by fingerprint)."""
     from ..evaluate import evaluate, load_splits
-    from ..evaluate.predict import first
+    from ..evaluate.predict import train_slice
 
     doc = read_result(result_path)
     check_result(doc, result_path)
@@ -59,7 +59,8 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
         raise DataError("a version 1 result has no raw numbers to recompute", file=result_path,
                         field="examples/raw")
     pack, user = doc["pack"]["name"], doc["user"]
-    train = first(load_splits(pack, user)[0], doc["train"]["limit"])
+    window = doc["train"].get("window", "oldest")
+    train = train_slice(load_splits(pack, user)[0], doc["train"]["limit"], window)
     from ..evaluate.traces import load_traces
 
     for side, path in (("method", method_traces), ("baseline", baseline_traces)):
@@ -83,7 +84,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
                          protocol_params=doc["protocol"]["params"], k=doc["retrieval"]["k"],
                          limit=doc["test"]["limit"], train_limit=doc["train"]["limit"],
                          seed=doc["seeds"]["generation"], max_tokens=doc["settings"]["prediction"]["max_tokens"],
-                         only_ids=ids, out=Path(tmp) / "verify.json")
+                         train_window=window, only_ids=ids, out=Path(tmp) / "verify.json")
     for role in ("action_model", "judge"):
         if again[role]["fingerprint"] != doc[role]["fingerprint"]:
             raise DataError(f"the {role} loaded here is not the recorded one (fingerprint "
