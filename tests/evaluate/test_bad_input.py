@@ -105,3 +105,16 @@ def test_the_wrong_user_pool_stops_before_this_users_test_period(build_pack_once
     pool = other_user_pool("debates", "biden", "trump", None)
     assert pool and all(r["timestamp"] < cutoff for r in pool)
     assert other_user_pool("debates", "biden", "trump", 5) == pool[:5]
+
+
+def test_the_training_window_takes_either_end_of_the_chronological_split():
+    from benchmark.evaluate.predict import train_slice
+
+    records = [{"id": str(i)} for i in range(10)]
+    assert [r["id"] for r in train_slice(records, 3)] == ["0", "1", "2"]  # oldest, the default
+    assert [r["id"] for r in train_slice(records, 3, "newest")] == ["7", "8", "9"]  # right before the test period
+    assert train_slice(records, None, "newest") == records
+    with pytest.raises(DataError, match="unknown training window 'middle'"):
+        train_slice(records, 3, "middle")
+    with pytest.raises(DataError, match="limit must be at least 1"):
+        train_slice(records, 0, "newest")
