@@ -2,7 +2,7 @@
 
 Backward Synthesis traces for the training slice come from ``--traces`` or are synthesized once with
 ``benchmark.synthesize`` (config ``cpu`` by default) under
-``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>/`` (the other user's too, for the wrong-user
+``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (the other user's too, for the wrong-user
 control), so a recorded report can be remade from the repository alone; every control is
 then one ``benchmark.evaluate.evaluate`` call, whose predictions, verdicts and LM calls are saved, so a rerun makes
 no model call and gives the same report apart from its ``run`` block.
@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import paths
+from ..io import sha256_text
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
 from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
@@ -53,7 +54,9 @@ def backward_traces(pack: str, user: str, train: list[dict], *, config: str = "c
     from ..runners import prepare_input
     from ..synthesize import synthesize
 
-    work = controls_dir(pack, user) / f"backward-{config}-train{len(train)}"
+    # keyed by the slice's ids too: the oldest and the newest 48 turns are different slices of the same size
+    ids = sha256_text("\n".join(r["id"] for r in train))[:12]
+    work = controls_dir(pack, user) / f"backward-{config}-train{len(train)}-{ids}"
     prepare_input(work / "input", pack=pack, user=user, records=train)
     synthesize("backward", work / "input", work / "output", config=config)
     return work / "output" / "traces.jsonl"
