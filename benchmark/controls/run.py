@@ -16,13 +16,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import paths
-from ..io import sha256_text
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
 from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
 from ..evaluate.result import run_block
 from ..evaluate.retrieval import Embedder
+from ..io import sha256_text
 from ..models import get_lm
 from .definitions import (
     BASELINE,
