@@ -18,3 +18,6 @@ for protocol in pairwise pairwise-calibrated pointwise; do
   reconbench controls --pack pmq-sample --user cameron --protocol "$protocol" --train-limit 24 --limit 8 \
     --max-tokens 64 --out "$OUT"
 done
+# the newest-window probe in docs/controls.md (kept out of leaderboard/controls: the board's results use the oldest)
+reconbench controls --pack debates --user biden --protocol likelihood --train-window newest --train-limit 48 \
+  --limit 60 --out "${PROBE_OUT:-/tmp/controls-newest}"
