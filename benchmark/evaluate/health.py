@@ -47,11 +47,11 @@ def _health(items: list[tuple[dict, int, int]]) -> dict:
         "order_flip_rate": _rate(flips, both),
         "tie_rate": _rate(ties, valid),
         "first_position_win_rate": _rate(first, parsed),
-        "length_correlation": _pearson(choice_sign, length_diff),
+        "length_correlation": pearson(choice_sign, length_diff),
     }
 
 
-def _pearson(x: list[float], y: list[float]) -> float | None:
+def pearson(x: list[float], y: list[float]) -> float | None:
     """None when undefined (fewer than two points, or either side constant)."""
     if len(x) < 2 or np.std(x) == 0 or np.std(y) == 0:
         return None

@@ -26,7 +26,7 @@ from .protocols import Job, decision_params, get_protocol
 from .result import default_result_path, finalize, run_block, write_result
 from .retrieval import Embedder
 from .retrieval import settings as retrieval_settings
-from .stats import N_BOOT, length_controlled_win_rate, mean_difference, summarize
+from .stats import N_BOOT, summarize
 from .traces import Traces, check_traces, load_traces, records_sha256, traces_sha256
 
 STAGES = ("predict", "judge", "likelihood")
@@ -71,14 +71,8 @@ def score_examples(protocol_name: str, params: dict, examples: list[dict], *, us
     Returns ``{"examples", "summary", "judge_health"}`` for the result file; ``examples`` get fresh ``verdicts``."""
     protocol = get_protocol(protocol_name)
     scored = [ex | {"verdicts": protocol.decide(ex["raw"], params)} for ex in examples]
-    summary = summarize([ex | {"user": user} for ex in scored], seed=seed, n_boot=n_boot)
-    if protocol.uses_judge:
-        summary["length_controlled"] = length_controlled_win_rate(scored, seed=seed)
-    if protocol.name == "likelihood":
-        from .protocols.likelihood import margin
-
-        summary["likelihood"] = {"unit": "nats per byte of the real action", "mean_margin": mean_difference(
-            {user: [margin(ex["raw"]) for ex in scored]}, seed=seed, n_boot=n_boot)}
+    with_user = [ex | {"user": user} for ex in scored]
+    summary = summarize(with_user, seed=seed, n_boot=n_boot) | protocol.summary_extra(with_user, seed, n_boot)
     return {"examples": scored, "summary": summary, "judge_health": protocol.health(scored)}
 
 
@@ -163,7 +157,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
                   baseline_predictions=baseline_p, save_dir=save_dir)
         outputs = {"method": method_p, "baseline": baseline_p}
     else:
-        template = "action_likelihood"
+        from .protocols.likelihood import PROMPT as template
+
         method_prompts = predict_mod.side_prompts(test, method_train, method_t, name, k=k, embedder=embedder,
                                                   template=template)
         baseline_prompts = predict_mod.side_prompts(test, train, baseline_t, name, k=k, embedder=embedder,
@@ -208,7 +203,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
                                           if judge_mode == "text" else {}))
         if proto.uses_judge else
         {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend, "mode": "likelihood"},
-        "prompts": _prompts(proto.name),
+        "prompts": proto.prompts(),
         "retrieval": {"k": k} | retrieval_settings(),
         "seeds": {"generation": seed, "bootstrap": boot_seed, "bootstrap_samples": n_boot},
         "settings": {"prediction": predict_mod.settings(max_tokens),
@@ -231,15 +226,3 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     write_result(path, result)
     return result
 
-
-def _prompts(protocol: str) -> dict[str, str]:
-    """``{template id: sha256}`` of every prompt the protocol's scores depend on."""
-    from ..prompts import prompt_hash, prompt_id
-
-    if protocol == "likelihood":
-        return {prompt_id("action_likelihood"): prompt_hash("action_likelihood")}
-    used = predict_mod.prompts_used()
-    if protocol == "pointwise":
-        from .protocols.pointwise import prompts_used
-        return used | prompts_used()
-    return used | judge_mod.prompts_used()

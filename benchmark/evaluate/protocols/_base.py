@@ -5,7 +5,9 @@ A protocol is data plus three small functions, registered by name in ``PROTOCOLS
   decided from (option probabilities, scores, log-likelihoods), saved in the result file;
 - ``decide(raw, params)``: ``{dimension: verdict}`` from a ``raw`` dict alone, so a result can be re-scored with
   other ``params`` (a tie band) without any model call (``benchmark.evaluate.rescore``);
-- ``health(examples)``: the protocol's own judge-health figures (the ``health`` object of the result schema).
+- ``health(examples)``: the protocol's own judge-health figures (the ``health`` object of the result schema);
+- ``prompts()``: ``{template id: sha256}`` of every prompt its numbers depend on (recorded in the result);
+- ``summary_extra(examples, seed, n_boot)``: what it adds to the result's summary beside the win rates.
 
 A verdict is ``{"final": "method" | "baseline" | "tie" | "invalid", ...}`` plus whatever per-order detail the
 protocol keeps; statistics and the board only read ``final``.
@@ -47,6 +49,8 @@ class Protocol:
     measure: Callable[[Job], list[dict]]
     decide: Callable[[dict, dict], dict[str, dict]]
     health: Callable[[list[dict]], dict]
+    prompts: Callable[[], dict[str, str]]
+    summary_extra: Callable[[list[dict], int, int], dict]
     modes: tuple[str, ...] = ("options",)  # judge modes the protocol can read
     controls: tuple[str, ...] = field(default=())  # controls that apply (the rest are reported not applicable)
 
@@ -60,9 +64,8 @@ def register(protocol: Protocol) -> Protocol:
 
 
 def get_protocol(name: str) -> Protocol:
-    """The registered protocol ``name``; a DataError listing the known ones otherwise."""
-    from . import likelihood, pairwise, pointwise  # noqa: F401  (each file registers itself)
-
+    """The registered protocol ``name``; a DataError listing the known ones otherwise. (The package's
+    ``__init__`` imports every protocol file, and importing this module runs it first.)"""
     if name not in PROTOCOLS:
         raise DataError(f"unknown scoring protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}",
                         field="protocol")
@@ -93,6 +96,13 @@ def side_by_margin(margin: float | None, band: float) -> str:
     if margin < -band:
         return "baseline"
     return "tie"
+
+
+def length_controlled(examples: list[dict], seed: int, n_boot: int) -> dict:
+    """The judge protocols' summary extra: the length-controlled win rate of the overall dimension."""
+    from ..stats import length_controlled_win_rate
+
+    return {"length_controlled": length_controlled_win_rate(examples, seed=seed)}
 
 
 def empty_health(n_judgments: int, tie_rate: float | None, length_correlation: float | None) -> dict:

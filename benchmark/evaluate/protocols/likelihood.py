@@ -13,7 +13,11 @@ users-then-examples bootstrap CI of its mean.
 from __future__ import annotations
 
 from ...models import stage
+from ...prompts import prompt_hash, prompt_id
+from ..stats import mean_difference
 from ._base import Job, Protocol, empty_health, register, side_by_margin
+
+PROMPT = "action_likelihood"
 
 
 def measure(job: Job) -> list[dict]:
@@ -37,6 +41,19 @@ def decide(raw: dict, params: dict) -> dict[str, dict]:
     return {"overall": {"final": side_by_margin(margin(raw), params["tie_band"])}}
 
 
+def prompts() -> dict[str, str]:
+    return {prompt_id(PROMPT): prompt_hash(PROMPT)}
+
+
+def summary_extra(examples: list[dict], seed: int, n_boot: int) -> dict:
+    """The mean margin (nats per byte) with a paired users-then-examples bootstrap CI."""
+    by_user: dict[str, list[float]] = {}
+    for ex in examples:
+        by_user.setdefault(ex["user"], []).append(margin(ex["raw"]))
+    return {"likelihood": {"unit": "nats per byte of the real action",
+                           "mean_margin": mean_difference(by_user, seed=seed, n_boot=n_boot)}}
+
+
 def health(examples: list[dict]) -> dict:
     finals = [ex["verdicts"]["overall"]["final"] for ex in examples]
     valid = [f for f in finals if f != "invalid"]
@@ -47,7 +64,7 @@ def health(examples: list[dict]) -> dict:
 
 register(Protocol(
     name="likelihood", uses_judge=False, dimensions=("overall",), params={"tie_band": 0.0}, measure=measure,
-    decide=decide, health=health, modes=(),
+    decide=decide, health=health, prompts=prompts, summary_extra=summary_extra, modes=(),
     controls=("wrong_user", "self", "shuffled_traces", "no_reasoning"),
     description="judge-free: the action model's log-probability of the real action given each side's "
                 "retrieval-augmented prompt; the higher one wins the example"))

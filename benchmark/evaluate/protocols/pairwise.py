@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from .. import judge as judge_mod
 from .._verdicts import DIMENSIONS, ORDERS, final_verdict
-from ..health import judge_health
-from ._base import Job, Protocol, register, side_by_margin
+from ..health import judge_health, pearson
+from ..predict import prompts_used as predict_prompts
+from ._base import Job, Protocol, length_controlled, register, side_by_margin
 
 CONTROLS = ("oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "length", "judge_injection")
 
@@ -59,12 +60,8 @@ def decide_calibrated(raw: dict, params: dict) -> dict[str, dict]:
     return out
 
 
-def _pearson(x: list[float], y: list[float]) -> float | None:
-    import numpy as np
-
-    if len(x) < 2 or np.std(x) == 0 or np.std(y) == 0:
-        return None
-    return round(float(np.corrcoef(x, y)[0, 1]), 6)
+def prompts() -> dict[str, str]:
+    return predict_prompts() | judge_mod.prompts_used()
 
 
 def health_calibrated(examples: list[dict]) -> dict:
@@ -81,7 +78,7 @@ def health_calibrated(examples: list[dict]) -> dict:
                 if p is not None:
                     prefs.append(p - 0.5)
                     lengths.append(float(ex["method_chars"] - ex["baseline_chars"]))
-        return _pearson(prefs, lengths)
+        return pearson(prefs, lengths)
 
     out["length_correlation"] = corr(DIMENSIONS)
     for d in DIMENSIONS:
@@ -91,12 +88,14 @@ def health_calibrated(examples: list[dict]) -> dict:
 
 register(Protocol(
     name="pairwise", uses_judge=True, dimensions=DIMENSIONS, params={}, measure=measure, decide=decide_pairwise,
-    health=judge_health, modes=("options", "text"), controls=CONTROLS,
+    health=judge_health, prompts=prompts, summary_extra=length_controlled, modes=("options", "text"),
+    controls=CONTROLS,
     description="the paper's rule: the judge compares both predictions with the real action in both orders; a "
                 "verdict that flips with the order is a tie"))
 
 register(Protocol(
     name="pairwise-calibrated", uses_judge=True, dimensions=DIMENSIONS, params={"tie_band": 0.01},
-    measure=measure, decide=decide_calibrated, health=health_calibrated, modes=("options",), controls=CONTROLS,
+    measure=measure, decide=decide_calibrated, health=health_calibrated, prompts=prompts,
+    summary_extra=length_controlled, modes=("options",), controls=CONTROLS,
     description="balanced position calibration (Wang et al. 2023): the judge's probability for the method's "
                 "prediction averaged over both orders; within the tie band of 1/2 is a tie"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from ...io import dumps_canonical, read_jsonl, sha256_text, write_jsonl
@@ -18,8 +17,10 @@ from ...models import stage
 from ...prompts import prompt_hash, prompt_id, render
 from .._format import format_context
 from .._verdicts import DIMENSIONS
+from ..health import pearson
 from ..judge import CONTEXT_CHARS
-from ._base import Job, Protocol, register, side_by_margin
+from ..predict import prompts_used as predict_prompts
+from ._base import Job, Protocol, length_controlled, register, side_by_margin
 
 PROMPT = "judge_pointwise"
 OPTIONS = ("1", "2", "3", "4", "5")
@@ -81,12 +82,6 @@ def decide(raw: dict, params: dict) -> dict[str, dict]:
             for d, r in raw["ratings"].items()}
 
 
-def _pearson(x: list[float], y: list[float]) -> float | None:
-    if len(x) < 2 or np.std(x) == 0 or np.std(y) == 0:
-        return None
-    return round(float(np.corrcoef(x, y)[0, 1]), 6)
-
-
 def _health(examples: list[dict], dims: tuple[str, ...]) -> dict:
     diffs, lengths, ties, valid = [], [], 0, 0
     for ex in examples:
@@ -99,7 +94,7 @@ def _health(examples: list[dict], dims: tuple[str, ...]) -> dict:
             ties += final == "tie"
     return {"n_judgments": 2 * len(diffs), "unparseable": 0, "order_flip_rate": None,
             "tie_rate": round(ties / valid, 6) if valid else None, "first_position_win_rate": None,
-            "length_correlation": _pearson(diffs, lengths)}
+            "length_correlation": pearson(diffs, lengths)}
 
 
 def health(examples: list[dict]) -> dict:
@@ -107,13 +102,13 @@ def health(examples: list[dict]) -> dict:
     return _health(examples, DIMENSIONS) | {"by_dimension": {d: _health(examples, (d,)) for d in DIMENSIONS}}
 
 
-def prompts_used() -> dict[str, str]:
-    return {prompt_id(PROMPT): prompt_hash(PROMPT)}
+def prompts() -> dict[str, str]:
+    return predict_prompts() | {prompt_id(PROMPT): prompt_hash(PROMPT)}
 
 
 register(Protocol(
     name="pointwise", uses_judge=True, dimensions=DIMENSIONS, params={"tie_band": 0.05}, measure=measure,
-    decide=decide, health=health, modes=("options",),
+    decide=decide, health=health, prompts=prompts, summary_extra=length_controlled, modes=("options",),
     controls=("oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "length", "judge_injection"),
     description="each prediction rated alone against the real response (probability-weighted 1-5 per "
                 "dimension, G-Eval style); the two ratings compared, a difference within the tie band is a tie"))
