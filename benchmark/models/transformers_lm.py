@@ -94,10 +94,17 @@ class TransformersLM:
         """Token ids of a continuation as plain text: special-token strings in it stay text."""
         return self.tokenizer(text, add_special_tokens=False, split_special_tokens=True).input_ids
 
-    def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
+    def _prompt_ids(self, messages: Messages) -> list[int]:
         # the chat template already writes the special tokens; adding them again would double the BOS
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        return {k: v.to(self.device) for k, v in enc.items()}
+        return self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
+
+    def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(input_ids, attention_mask) of token sequences, left-padded to the longest (no padding at all when they
+        are of equal length, as batch-invariant batches are)."""
+        width, pad = max(map(len, seqs)), self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.device)
+        mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.device)
+        return ids, mask
 
     def _forward_last(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: int) -> torch.Tensor:
         """Log-probabilities (fp32) at the last ``keep`` positions of a left-padded batch."""
@@ -123,15 +130,14 @@ class TransformersLM:
         """``params.n`` completions per prompt. Greedy decoding computes one and repeats it ``n`` times."""
         samples = 1 if params.temperature == 0 else params.n
         rows = [(i, j) for i in range(len(prompts)) for j in range(samples)]
-        texts = [self.render(m) for m in prompts]
-        lengths = [len(self.tokenizer(t, add_special_tokens=False).input_ids) for t in texts]
+        encoded = [self._prompt_ids(m) for m in prompts]
         out: list[list[str]] = [[] for _ in prompts]
         results: dict[tuple[int, int], str] = {}
-        for batch in self._batches([lengths[i] for i, _ in rows]):
+        for batch in self._batches([len(encoded[i]) for i, _ in rows]):
             chunk = [rows[b] for b in batch]
             with Timer() as t:
                 completions, n_prompt, n_completion = self._generate_rows(
-                    [texts[i] for i, _ in chunk],
+                    [encoded[i] for i, _ in chunk],
                     [sample_seed(params.seed, prompts[i], j) for i, j in chunk], params)
             results.update(zip(chunk, completions))
             self.usage.record(calls=len(chunk), prompt_tokens=n_prompt, completion_tokens=n_completion,
@@ -140,8 +146,8 @@ class TransformersLM:
             out[i].append(results[(i, j)])
         return [c * (params.n // samples) for c in out]
 
-    def _generate_rows(self, texts: list[str], seeds: list[int], params: GenParams) -> tuple[list[str], int, int]:
-        enc = self._encode(texts)
+    def _generate_rows(self, seqs: list[list[int]], seeds: list[int], params: GenParams) -> tuple[list[str], int, int]:
+        ids, mask = self._left_pad(seqs)
         kwargs = dict(max_new_tokens=params.max_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id,
                       eos_token_id=self.eos_ids, temperature=None, top_p=None, top_k=None)
         if params.temperature > 0:
@@ -150,33 +156,29 @@ class TransformersLM:
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
         with torch.inference_mode():
-            generated = self.model.generate(**enc, **kwargs)[:, enc["input_ids"].shape[1]:].tolist()
+            generated = self.model.generate(input_ids=ids, attention_mask=mask, **kwargs)[:, ids.shape[1]:].tolist()
         completions, n_completion = [], 0
         for ids in generated:
             end = next((k for k, tok in enumerate(ids) if tok in self.eos_ids), len(ids))
             n_completion += min(end + 1, len(ids))  # the end-of-turn token was generated too
             text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
             completions.append(truncate_at_stop(text, params.stop))
-        return completions, int(enc["attention_mask"].sum()), n_completion
+        return completions, int(mask.sum()), n_completion
 
     def loglikelihood(self, requests: list[tuple[Messages, str]]) -> list[float]:
         """Sum of log p(continuation tokens | rendered prompt), nats; the continuation is tokenized on its own
         after the assistant turn start (which ends in a newline, so no token straddles the boundary)."""
         out = [0.0] * len(requests)  # an empty continuation has probability 1 and needs no forward pass
         todo = [k for k, (_, c) in enumerate(requests) if c]
-        encoded = {k: (self.tokenizer(self.render(requests[k][0]), add_special_tokens=False).input_ids,
-                       self._text_ids(requests[k][1])) for k in todo}
+        encoded = {k: (self._prompt_ids(requests[k][0]), self._text_ids(requests[k][1])) for k in todo}
         for batch in self._batches([len(encoded[k][0]) + len(encoded[k][1]) for k in todo]):
             index = [todo[b] for b in batch]
             chunk = [requests[k] for k in index]
             with Timer() as t:
                 prompt_ids = [encoded[k][0] for k in index]
                 cont_ids = [encoded[k][1] for k in index]
-                seqs = [p + c for p, c in zip(prompt_ids, cont_ids)]
-                width, keep = max(map(len, seqs)), max(map(len, cont_ids)) + 1
-                pad = self.tokenizer.pad_token_id
-                ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.device)
-                mask = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.device)
+                ids, mask = self._left_pad([p + c for p, c in zip(prompt_ids, cont_ids)])
+                keep = max(map(len, cont_ids)) + 1
                 logp = self._forward_last(ids, mask, keep)  # position k predicts token at k+1
                 for row, (k, c) in enumerate(zip(index, cont_ids)):
                     # continuation tokens are the last len(c) tokens; their predictors sit just before them
@@ -202,24 +204,23 @@ class TransformersLM:
     def score_options(self, prompts: list[Messages], options: list[str]) -> list[dict[str, float]]:
         """Next-token distribution over the options' first tokens after the assistant turn start, renormalised."""
         option_ids = torch.tensor(self.option_token_ids(options), device=self.device)
-        texts = [self.render(m) for m in prompts]
-        lengths = [len(self.tokenizer(t, add_special_tokens=False).input_ids) for t in texts]
+        encoded = [self._prompt_ids(m) for m in prompts]
         out: list[dict[str, float] | None] = [None] * len(prompts)
-        for batch in self._batches(lengths):
+        for batch in self._batches([len(s) for s in encoded]):
             with Timer() as t:
-                enc = self._encode([texts[b] for b in batch])
-                logp = self._forward_last(enc["input_ids"], enc["attention_mask"], 1)[:, -1]
+                ids, mask = self._left_pad([encoded[b] for b in batch])
+                logp = self._forward_last(ids, mask, 1)[:, -1]
                 probs = torch.softmax(logp[:, option_ids], dim=-1).tolist()
             for b, p in zip(batch, probs):
                 out[b] = dict(zip(options, p))
-            self.usage.record(calls=len(batch), prompt_tokens=int(enc["attention_mask"].sum()), seconds=t.seconds)
+            self.usage.record(calls=len(batch), prompt_tokens=int(mask.sum()), seconds=t.seconds)
         return out
 
     def completion_logprobs(self, messages: Messages, completion: str, top_k: int = 0) -> list[dict]:
         """Per-token log-probabilities of ``completion`` after the rendered prompt, with the ``top_k`` most likely
         tokens at each position (OpenAI's ``logprobs.content`` shape). An empty completion still reports the first
         position, so ``max_tokens=1`` scoring works when the model would end its turn at once."""
-        prompt_ids = self.tokenizer(self.render(messages), add_special_tokens=False).input_ids
+        prompt_ids = self._prompt_ids(messages)
         cont_ids = self._text_ids(completion)
         seq = prompt_ids + cont_ids
         with Timer() as t:
