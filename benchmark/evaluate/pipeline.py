@@ -117,10 +117,11 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     train = predict_mod.train_slice(train_all, train_limit, train_window)
     test = predict_mod.first(test_all, limit)
     if only_ids is not None:
-        unknown = sorted(set(only_ids) - {r["id"] for r in test})
+        wanted = set(only_ids)
+        unknown = sorted(wanted - {r["id"] for r in test})
         if unknown:
             raise DataError("not a test record of the evaluated slice", record=unknown[0], field="only_ids")
-        test = [r for r in test if r["id"] in set(only_ids)]
+        test = [r for r in test if r["id"] in wanted]
     if method_user is not None:
         if method_user == user:
             raise DataError("the wrong-user side must be another user of the pack", field="method_user")
