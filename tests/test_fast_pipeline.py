@@ -58,3 +58,25 @@ def test_a_side_against_itself_ties_every_example(traces, tmp_path, protocol):
     s = result["summary"]["dimensions"]["overall"]
     assert s["ties"] == SLICE["limit"] and s["wins"] == s["losses"] == s["invalid"] == 0
     assert s["win_rate"]["estimate"] is None and s["win_rate_ties_half"]["estimate"] == 0.5
+
+
+@pytest.mark.parametrize("protocol", ["pairwise", "likelihood"])
+def test_traces_for_just_the_demonstrated_records_give_the_same_numbers(traces, tmp_path, protocol):
+    """Retrieval reads contexts, never traces: traces synthesized for only the training records the slice shows as
+    demonstrations score exactly like whole-split traces; leaving out one of those records is refused by name."""
+    from benchmark.errors import DataError
+    from benchmark.evaluate.predict import demonstrated
+
+    train, test = load_splits(PACK, USER)
+    shown = [r["id"] for r in demonstrated(train, test[:SLICE["limit"]], SLICE["k"])]
+    assert 0 < len(shown) < len(train)
+    full = run(traces, protocol, tmp_path / "full.json")
+    part = {side: {i: t[i] for i in shown} for side, t in traces.items()}
+    partial = run(part, protocol, tmp_path / "part.json")
+    assert partial["examples"] == full["examples"] and partial["summary"] == full["summary"]
+    assert partial["method"]["n_traces"] == len(shown) < full["method"]["n_traces"]
+
+    gap = {side: {i: t[i] for i in shown[1:]} for side, t in traces.items()}
+    with pytest.raises(DataError, match="training records shown as demonstrations have no trace") as e:
+        run(gap, protocol, tmp_path / "gap.json")
+    assert e.value.record == shown[0] and e.value.field == "id"

@@ -117,8 +117,10 @@ def derangement(ids: list[str], seed: int) -> dict[str, str]:
 
 
 def shuffle_traces(traces: Traces, train: list[dict], seed: int) -> tuple[Traces, dict[str, str]]:
-    """The traces re-assigned along ``derangement`` of the training ids; returns them and the assignment."""
-    source = derangement([r["id"] for r in train], seed)
+    """The traces re-assigned along ``derangement`` of the training ids that have one (in training order; all of
+    them for a whole-split traces file, the demonstrated ones for traces synthesized for just those); returns them
+    and the assignment."""
+    source = derangement([r["id"] for r in train if r["id"] in traces], seed)
     return {rid: traces[src] for rid, src in source.items()}, source
 
 

@@ -99,8 +99,10 @@ def markdown(report: dict) -> str:
         f"- test examples: {t['n_evaluated']} of {t['n_total']}; training examples: {report['train']['n_used']} of "
         f"{report['train']['n_total']}; k = {report['settings']['k']}; "
         f"seed {report['settings']['seed']}",
-        f"- Backward Synthesis traces: {report['backward_traces']['n_traces']} ({report['backward_traces']['source']}),"
-        f" sha256 `{report['backward_traces']['sha256'][:12]}`",
+        f"- Backward Synthesis traces: {report['backward_traces']['n_traces']} ({report['backward_traces']['source']}"
+        + (f"; {report['backward_traces']['n_demonstrated']} training examples shown as demonstrations"
+           if "n_demonstrated" in report["backward_traces"] else "")
+        + f"), sha256 `{report['backward_traces']['sha256'][:12]}`",
         f"- result: {report['passed']} passed, {report['failed']} failed; made {report['created_at']} "
         f"(report digest `{report['digest'][:12]}`)",
         "",

@@ -1,9 +1,10 @@
 """Run the validity controls on one user split through the ordinary evaluation pipeline.
 
-Backward Synthesis traces for the training slice come from ``--traces`` or are synthesized once with
-``benchmark.synthesize`` (config ``cpu`` by default) under
-``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (the other user's too, for the wrong-user
-control), so a recorded report can be remade from the repository alone; every control is
+Backward Synthesis traces come from ``--traces`` or are synthesized once with ``benchmark.synthesize`` (config
+``cpu`` by default) for the training records retrieval shows to the evaluated test slice (``predict.demonstrated``:
+a trace never shown cannot change a number; on debates/biden, 60 test turns show 92 of 475 training turns) under
+``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (N: records synthesized; the other user's
+too, for the wrong-user control), so a recorded report can be remade from the repository alone; every control is
 then one ``benchmark.evaluate.evaluate`` call, whose predictions, verdicts and LM calls are saved, so a rerun makes
 no model call and gives the same report apart from its ``run`` block.
 """
@@ -17,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
-from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
+from ..evaluate.predict import MAX_TOKENS, demonstrated, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
 from ..evaluate.result import run_block
@@ -48,16 +49,17 @@ def controls_dir(pack: str, user: str) -> Path:
     return paths.runs_dir() / "controls" / pack / user
 
 
-def backward_traces(pack: str, user: str, train: list[dict], *, config: str = "cpu") -> Path:
-    """The path of Backward Synthesis traces for the whole training split, synthesized with ``config`` the first
-    time (the synthesizer resumes from what is on disk and its LM calls are cached)."""
+def backward_traces(pack: str, user: str, records: list[dict], *, config: str = "cpu") -> Path:
+    """The path of Backward Synthesis traces for ``records`` (training records of ``pack``/``user``: the ones the
+    evaluated slice shows as demonstrations), synthesized with ``config`` the first time (the synthesizer resumes
+    from what is on disk and its LM calls are cached)."""
     from ..runners import prepare_input
     from ..synthesize import synthesize
 
-    # keyed by the slice's ids too: the oldest and the newest 48 turns are different slices of the same size
-    ids = sha256_text("\n".join(r["id"] for r in train))[:12]
-    work = controls_dir(pack, user) / f"backward-{config}-train{len(train)}-{ids}"
-    prepare_input(work / "input", pack=pack, user=user, records=train)
+    # keyed by the records' ids: two slices of the same size are different inputs
+    ids = sha256_text("\n".join(r["id"] for r in records))[:12]
+    work = controls_dir(pack, user) / f"backward-{config}-train{len(records)}-{ids}"
+    prepare_input(work / "input", pack=pack, user=user, records=records)
     synthesize("backward", work / "input", work / "output", config=config)
     return work / "output" / "traces.jsonl"
 
@@ -95,8 +97,11 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     params = decision_params(proto, protocol_params)
     train_all, test_all = load_splits(pack, user)
     train, test = train_slice(train_all, train_limit, train_window), first(test_all, limit)
-    path = Path(traces) if traces is not None else backward_traces(pack, user, train, config=config)
-    backward = load_traces(path, pack, user, train)
+    embedder = Embedder()
+    # Backward Synthesis is needed only for the training records retrieval shows to this test slice
+    shown = demonstrated(train, test, k, embedder)
+    path = Path(traces) if traces is not None else backward_traces(pack, user, shown, config=config)
+    backward = load_traces(path, pack, user, train, needed=[r["id"] for r in shown])
     unknown = sorted(set(only or []) - set(CONTROLS))
     if unknown:
         from ..errors import DataError
@@ -106,8 +111,9 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     other_train = other_backward = None
     if other is not None:
         other_train = other_user_pool(pack, user, other, train_limit, train_window)
-        other_backward = load_traces(backward_traces(pack, other, other_train, config=config), pack, other,
-                                     other_train)
+        other_shown = demonstrated(other_train, test, k, embedder)
+        other_backward = load_traces(backward_traces(pack, other, other_shown, config=config), pack, other,
+                                     other_train, needed=[r["id"] for r in other_shown])
     inputs = Inputs(pack, user, train, test, backward, seed, other, other_train, other_backward)
     action_lm = get_lm(action_model, backend) if isinstance(action_model, str) else action_model
     judge_lm = (get_lm(judge, backend) if isinstance(judge, str) else judge) if proto.uses_judge else action_lm
@@ -131,7 +137,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
         method_predictions = cmp.method_predictions
         if cmp.inject is not None:  # the baseline's own predictions (read back from disk), with the injection
             baseline_p = predict(pack, user, backward, action_lm, k=k, seed=seed, max_tokens=max_tokens,
-                                 train=train, test=test, embedder=Embedder())
+                                 train=train, test=test, embedder=embedder)
             method_predictions = [p | {"action": p["action"] + cmp.inject} for p in baseline_p]
         results[name] = evaluate(cmp.method_traces, cmp.baseline_traces, pack, user, method_name=cmp.method_name,
                                  baseline_name=BASELINE, action_model=action_lm, judge=judge_lm,
@@ -172,6 +178,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
         "action_model": {f: any_result["action_model"][f] for f in ("name", "fingerprint", "backend")},
         "judge": {f: any_result["judge"][f] for f in ("name", "fingerprint", "backend", "mode")},
         "backward_traces": {"sha256": traces_sha256(backward, train), "n_traces": len(backward),
+                            "n_demonstrated": len(shown),
                             "source": "file" if traces is not None else f"synthesized with config {config}"},
         "settings": {"k": k, "seed": seed, "max_tokens": max_tokens, "thresholds": {
             "oracle_min_win_rate": ORACLE_MIN_WIN_RATE, "self_min_tie_rate": SELF_MIN_TIE_RATE,

@@ -36,12 +36,13 @@ def _lm(model, backend: str):
     return get_lm(model, backend) if isinstance(model, str) else model
 
 
-def _traces(source: Path | str | Traces | None, pack: str, user: str, train: list[dict]) -> Traces | None:
+def _traces(source: Path | str | Traces | None, pack: str, user: str, train: list[dict],
+            needed: list[str]) -> Traces | None:
     if source is None:
         return None
     if isinstance(source, dict):
-        return check_traces(source, pack, user, train)
-    return load_traces(source, pack, user, train)
+        return check_traces(source, pack, user, train, needed=needed)
+    return load_traces(source, pack, user, train, needed=needed)
 
 
 def _usage_delta(lms: list, before: list[dict]) -> dict:
@@ -88,14 +89,16 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     """Evaluate ``method_traces`` against ``baseline_traces`` on ``pack``/``user`` under ``protocol``; write and
     return the result.
 
-    Traces: a traces.jsonl path, a ``{training id: trace}`` dict, or None (the no-reasoning control).
+    Traces: a traces.jsonl path, a ``{training id: trace}`` dict, or None (the no-reasoning control); they must
+    cover every training record shown as a demonstration to the evaluated test records
+    (``predict.demonstrated``), and may cover the rest of the training split.
     ``method_predictions`` replaces the method's predictions (validity controls such as the oracle, which
     predicts the real action; judge protocols only). ``method_user``: the method side's demonstrations come from
     this OTHER user of the pack (the wrong-user control; ``method_traces`` then cover that user's training slice).
     ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects; ``likelihood`` scores with
     the action model and loads no judge. ``protocol_params``: the protocol's decision parameters (e.g.
     ``{"tie_band": 0.02}``). ``limit``: only the first N test records; ``train_limit``: only the first N training
-    records (the traces must cover exactly those; retrieval draws from them). ``seed``: generation (and the
+    records (retrieval draws from them). ``seed``: generation (and the
     bootstrap unless ``bootstrap_seed``). ``only_ids``: evaluate just these test records of the slice (what
     ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``train_window``:
     ``oldest`` (default) or ``newest`` ``train_limit`` training records (the turns right before the test
@@ -122,14 +125,18 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         if unknown:
             raise DataError("not a test record of the evaluated slice", record=unknown[0], field="only_ids")
         test = [r for r in test if r["id"] in wanted]
+    embedder = Embedder()
     if method_user is not None:
         if method_user == user:
             raise DataError("the wrong-user side must be another user of the pack", field="method_user")
         method_train = predict_mod.other_user_pool(pack, user, method_user, train_limit, train_window)
-        method_t = _traces(method_traces, pack, method_user, method_train)
     else:
-        method_train, method_t = train, _traces(method_traces, pack, user, train)
-    baseline_t = _traces(baseline_traces, pack, user, train)
+        method_train = train
+    # traces are required for the demonstrations this slice shows (retrieval reads contexts, never traces)
+    method_t = _traces(method_traces, pack, method_user or user, method_train,
+                       [r["id"] for r in predict_mod.demonstrated(method_train, test, k, embedder)])
+    baseline_t = _traces(baseline_traces, pack, user, train,
+                         [r["id"] for r in predict_mod.demonstrated(train, test, k, embedder)])
     domains = sorted({r["domain"] for r in test})
     if len(domains) != 1:
         raise DataError(f"test records of {pack}/{user} span domains {domains}", field="domain")
@@ -137,7 +144,6 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     judge_lm = _lm(judge, backend) if proto.uses_judge else action_lm
     lms = list({id(lm): lm for lm in (action_lm, judge_lm)}.values())
     before = [lm.usage.as_dict() for lm in lms]
-    embedder = Embedder()
     name = user_name(pack, user)
     save_dir = paths.runs_dir() / "evaluate" / pack / user
 

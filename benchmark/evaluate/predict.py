@@ -85,6 +85,21 @@ def prediction_messages(record: dict, demos: list[tuple[dict, str | None]], name
                   context="Conversation:\n" + format_context(record["context"], LIMITS["context_chars"]))
 
 
+def shown(train: list[dict], near: dict[str, list[str]]) -> list[str]:
+    """The training ids that ``near`` (test id -> demonstration ids) shows at least once, in training order: the
+    only training records whose traces an evaluation of those test records reads."""
+    used = {i for ids in near.values() for i in ids}
+    return [r["id"] for r in train if r["id"] in used]
+
+
+def demonstrated(train: list[dict], test: list[dict], k: int, embedder: Embedder | None = None) -> list[dict]:
+    """The training records retrieval shows as demonstrations to ``test`` (k nearest each), in training order.
+    Retrieval reads contexts only, never traces, so this is known before any trace is written: synthesizing just
+    these gives the same evaluation as synthesizing the whole split (``check_traces(needed=...)``)."""
+    ids = set(shown(train, neighbours(train, test, k, embedder)))
+    return [r for r in train if r["id"] in ids]
+
+
 def side_prompts(test: list[dict], train: list[dict], traces: Traces | None, name: str, *, k: int,
                  embedder: Embedder | None = None, template: str = PROMPT) -> list[list[dict]]:
     """One prompt per test record: its ``k`` nearest neighbours in ``train`` (the demonstration pool, with
@@ -169,7 +184,8 @@ def predict(pack: str, user: str, traces: Traces | None, action_model, *, k: int
             embedder: Embedder | None = None) -> list[dict]:
     """Predict the action of every test record of ``pack``/``user`` (``predictions`` schema rows, in test order).
 
-    ``traces``: ``{training id: trace}`` covering the training split, or None for the no-reasoning control.
+    ``traces``: ``{training id: trace}`` covering at least the training records shown as demonstrations, or None
+    for the no-reasoning control.
     ``train``/``test`` default to the pack's splits (``limit``: the first N test records). Predictions are saved
     at ``path`` (default: under ``runs_dir()``, keyed by everything they depend on) as they are made, and
     predictions already there are reused."""
@@ -178,8 +194,9 @@ def predict(pack: str, user: str, traces: Traces | None, action_model, *, k: int
         test = first(test, limit)
     if not test:
         raise DataError(f"no test records to predict for {pack}/{user}", field="test")
+    near = neighbours(train, test, k, embedder)  # the whole slice, so retrieval never depends on what is cached
     if traces is not None:
-        check_traces(traces, pack, user, train)
+        check_traces(traces, pack, user, train, needed=shown(train, near))
     digest = None if traces is None else traces_sha256(traces, train)
     path = Path(path) if path is not None else default_path(
         pack, user, predictions_key(pack, user, test, digest, action_model, k, seed, max_tokens, train))
@@ -193,7 +210,6 @@ def predict(pack: str, user: str, traces: Traces | None, action_model, *, k: int
     todo = [r for r in test if r["id"] not in done]
     if todo:
         train_by_id = {r["id"]: r for r in train}
-        near = neighbours(train, todo, k, embedder)
         params = GenParams(max_tokens=max_tokens, temperature=0.0, seed=seed, stop=STOP)
         with stage("predict"), tqdm(total=len(test), initial=len(test) - len(todo), desc="predict",
                                     unit="example", disable=None, leave=False) as bar:

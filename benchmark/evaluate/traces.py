@@ -11,8 +11,10 @@ from ..schema import validate
 Traces = dict[str, str]  # training record id -> trace
 
 
-def load_traces(path: Path | str, pack: str, user: str, train: list[dict]) -> Traces:
-    """The traces of ``path`` as ``{id: trace}``: every line valid, every training id exactly once, no other id.
+def load_traces(path: Path | str, pack: str, user: str, train: list[dict], *,
+                needed: list[str] | None = None) -> Traces:
+    """The traces of ``path`` as ``{id: trace}``: every line valid, no id twice, no id outside ``train``, and
+    every training id present (or every id of ``needed``: see ``check_traces``).
 
     A traces file for another pack or user, a missing, duplicate or unknown id each raise a DataError naming the
     file, the record and the field."""
@@ -24,11 +26,17 @@ def load_traces(path: Path | str, pack: str, user: str, train: list[dict]) -> Tr
         if doc["id"] in traces:
             raise DataError("duplicate trace id", file=path, record=doc["id"], field="id")
         traces[doc["id"]] = doc["trace"]
-    return check_traces(traces, pack, user, train, source=path)
+    return check_traces(traces, pack, user, train, source=path, needed=needed)
 
 
-def check_traces(traces: Traces, pack: str, user: str, train: list[dict], *, source: object = "traces") -> Traces:
-    """Check that ``traces`` cover exactly the training split of ``pack``/``user``; returns them unchanged."""
+def check_traces(traces: Traces, pack: str, user: str, train: list[dict], *, source: object = "traces",
+                 needed: list[str] | None = None) -> Traces:
+    """Check that ``traces`` cover the training split of ``pack``/``user`` and nothing else; returns them unchanged.
+
+    ``needed``: the training ids that must have a trace (default: all of ``train``). An evaluation passes the
+    records its retrieval shows as demonstrations for the evaluated test slice: a trace never shown cannot change a
+    number, so a synthesizer run on just those records (``demonstrated``) gives the same result as one run on the
+    whole split, at a fraction of the cost on a CPU."""
     prefix = f"{pack}/{user}/"
     foreign = [i for i in traces if not i.startswith(prefix)]
     if foreign:
@@ -39,9 +47,11 @@ def check_traces(traces: Traces, pack: str, user: str, train: list[dict], *, sou
     if unknown:
         raise DataError(f"{len(unknown)} trace ids are not in the training split of {pack}/{user}",
                         file=source, record=unknown[0], field="id")
-    missing = [r["id"] for r in train if r["id"] not in traces]
+    required = [r["id"] for r in train] if needed is None else needed
+    missing = [i for i in required if i not in traces]
     if missing:
-        raise DataError(f"{len(missing)} of {len(train)} training records have no trace (first missing: "
+        what = "training records" if needed is None else "training records shown as demonstrations"
+        raise DataError(f"{len(missing)} of {len(required)} {what} have no trace (first missing: "
                         f"{missing[0]})", file=source, record=missing[0], field="id")
     for rid, trace in traces.items():
         if not isinstance(trace, str):
@@ -50,9 +60,10 @@ def check_traces(traces: Traces, pack: str, user: str, train: list[dict], *, sou
 
 
 def traces_sha256(traces: Traces, train: list[dict]) -> str:
-    """sha256 of the canonical traces: one canonical ``{"id", "trace"}`` per line, in training order (``meta`` is
-    not part of it: it does not change what the action model sees)."""
-    return sha256_text("".join(dumps_canonical({"id": r["id"], "trace": traces[r["id"]]}) + "\n" for r in train))
+    """sha256 of the canonical traces: one canonical ``{"id", "trace"}`` per line, in training order, for the
+    training records that have one (``meta`` is not part of it: it does not change what the action model sees)."""
+    return sha256_text("".join(dumps_canonical({"id": r["id"], "trace": traces[r["id"]]}) + "\n"
+                               for r in train if r["id"] in traces))
 
 
 def records_sha256(records: list[dict]) -> str:

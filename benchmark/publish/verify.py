@@ -51,7 +51,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
     side. ``action_model``/``judge``: LM objects to use instead of loading the recorded names (the same weights
     are checked by fingerprint)."""
     from ..evaluate import evaluate, load_splits
-    from ..evaluate.predict import train_slice
+    from ..evaluate.predict import other_user_pool, train_slice
 
     doc = read_result(result_path)
     check_result(doc, result_path)
@@ -65,7 +65,10 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
 
     for side, path in (("method", method_traces), ("baseline", baseline_traces)):
         recorded = doc[side]["traces_sha256"]
-        given = None if path is None else traces_sha256(load_traces(path, pack, user, train), train)
+        # any subset of the pool may be given (the sha256 decides identity; evaluate checks the coverage)
+        side_user = doc[side].get("user", user)
+        pool = train if side_user == user else other_user_pool(pack, user, side_user, doc["train"]["limit"], window)
+        given = None if path is None else traces_sha256(load_traces(path, pack, side_user, pool, needed=[]), pool)
         if given != recorded:
             raise DataError(f"the {side} traces given are not the ones the result was made from (sha256 "
                             f"{str(given)[:12]} vs recorded {str(recorded)[:12]})", file=path,
@@ -84,7 +87,8 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
                          protocol_params=doc["protocol"]["params"], k=doc["retrieval"]["k"],
                          limit=doc["test"]["limit"], train_limit=doc["train"]["limit"],
                          seed=doc["seeds"]["generation"], max_tokens=doc["settings"]["prediction"]["max_tokens"],
-                         train_window=window, only_ids=ids, out=Path(tmp) / "verify.json")
+                         train_window=window, only_ids=ids, method_user=doc["method"].get("user"),
+                         out=Path(tmp) / "verify.json")
     for role in ("action_model", "judge"):
         if again[role]["fingerprint"] != doc[role]["fingerprint"]:
             raise DataError(f"the {role} loaded here is not the recorded one (fingerprint "

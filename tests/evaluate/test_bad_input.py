@@ -32,12 +32,18 @@ def test_traces_for_a_different_pack_are_refused(traces_files, tmp_path):
     assert e.value.field == "id" and str(e.value.file) == str(other) and e.value.record.startswith("scotus/")
 
 
-def test_missing_trace_ids_are_refused_naming_the_first(traces_files, tmp_path):
+def test_missing_trace_ids_are_refused_naming_the_first(traces_files, splits, tmp_path):
+    from benchmark.evaluate.predict import demonstrated
+
+    train, test = splits
+    shown = {r["id"] for r in demonstrated(train, test, 4)}  # evaluate's defaults: every test record, k = 4
     rows = read_jsonl(traces_files["method"])
-    short = _rewrite(traces_files["method"], tmp_path / "t.jsonl", lambda rows: rows[:-3])
-    with pytest.raises(DataError, match="3 of .* training records have no trace") as e:
+    dropped = [r["id"] for r in rows if r["id"] in shown][-3:]
+    short = _rewrite(traces_files["method"], tmp_path / "t.jsonl",
+                     lambda rows: [r for r in rows if r["id"] not in dropped])
+    with pytest.raises(DataError, match="3 of .* training records shown as demonstrations have no trace") as e:
         evaluate(traces_files["backward"], short, PACK, USER, **NO_MODEL)
-    assert e.value.record == rows[-3]["id"] and e.value.field == "id"
+    assert e.value.record == dropped[0] and e.value.field == "id"
 
 
 def test_duplicate_and_unknown_trace_ids_are_refused(traces_files, splits, tmp_path):
@@ -83,7 +89,7 @@ def test_predictions_missing_for_a_test_record_are_refused(splits):
 
 
 def test_cli_prints_one_line_and_exits_2_on_bad_traces(traces_files, tmp_path):
-    short = _rewrite(traces_files["method"], tmp_path / "t.jsonl", lambda rows: rows[1:])
+    short = _rewrite(traces_files["method"], tmp_path / "t.jsonl", lambda rows: rows[:1])  # demonstrated ones missing
     proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "evaluate", "--traces", str(short), "--baseline",
                            str(traces_files["backward"]), "--pack", PACK, "--user", USER], capture_output=True,
                           text=True, timeout=120)
