@@ -38,11 +38,15 @@ def _versions() -> dict[str, str]:
 
 
 def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limit: int | None = None,
-                 out: Path | str | None = None, fidelity: str | None = None,
-                 lm_cache: bool | str | Path = True) -> dict:
+                 demonstrated: int | None = None, k: int = 4, out: Path | str | None = None,
+                 fidelity: str | None = None, lm_cache: bool | str | Path = True) -> dict:
     """Run ``method`` on the training split of ``pack``/``user`` (the first ``limit`` records) and write
     ``<out>/{input/, output/traces.jsonl, manifest.json}``; returns the manifest. ``fidelity`` overrides the
-    config's scorer for recon_select and the GRPO methods."""
+    config's scorer for recon_select and the GRPO methods.
+
+    ``demonstrated``: of those, only the records retrieval shows (``k`` nearest each) to the first
+    ``demonstrated`` test records, the only traces an evaluation of that test slice reads
+    (``benchmark.evaluate.predict.demonstrated``); a training method then also trains on just those."""
     from ..packs import load_split
     from ..runners import prepare_input, validate_output
 
@@ -52,6 +56,11 @@ def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limi
             raise DataError(f"unknown fidelity scorer {fidelity!r}; known: {', '.join(FIDELITY)}")
         cfg["recon_select"]["fidelity"] = cfg["grpo"]["fidelity"] = fidelity
     records = load_split(pack, user, "train")[:limit]
+    if demonstrated is not None:
+        from ..evaluate.predict import demonstrated as shown
+        from ..evaluate.predict import first
+
+        records = shown(records, first(load_split(pack, user, "test"), demonstrated), k)
     out = Path(out) if out else run_dir(method, cfg["name"], pack, user)
     input_dir, output_dir = out / "input", out / "output"
     prepare_input(input_dir, pack=pack, user=user, records=records)
@@ -65,6 +74,7 @@ def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limi
     usage = run.usage()
     manifest = {
         "method": method, "pack": pack, "user": user, "n_records": len(records), "limit": limit,
+        **({"demonstrated": {"test_limit": demonstrated, "k": k}} if demonstrated is not None else {}),
         "config": cfg, "models": run.models, "prompts": run.prompt_hashes(),
         "cost": {"seconds": round(seconds, 3), "calls": usage.total.calls, "cache_hits": usage.total.cache_hits,
                  "calls_per_record": round(usage.total.calls / max(1, len(records)), 3),
@@ -92,16 +102,21 @@ def baselines():
 @click.option("--pack", required=True)
 @click.option("--user", required=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="use only the first N training records")
+@click.option("--demonstrated", type=click.IntRange(min=1), default=None, metavar="N",
+              help="only the training records retrieval shows to the first N test records (what evaluate --limit N "
+                   "reads; see --k)")
+@click.option("--k", type=click.IntRange(min=1), default=4, show_default=True,
+              help="demonstrations per test record, for --demonstrated")
 @click.option("--config", default="cpu", show_default=True, help=f"{', '.join(config_names())} or a JSON file")
 @click.option("--fidelity", type=click.Choice(sorted(FIDELITY)), default=None,
               help="fidelity scorer (default: the config's)")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="run folder (default <runs>/baselines/<config>/<pack>/<user>/<method>)")
 @click.option("--no-cache", is_flag=True, help="do not read or write the LM call cache")
-def run_command(method, pack, user, limit, config, fidelity, out, no_cache):
+def run_command(method, pack, user, limit, demonstrated, k, config, fidelity, out, no_cache):
     """Write validated traces for one user split with a reference method, plus manifest.json."""
-    m = run_baseline(method, pack, user, config=config, limit=limit, out=out, fidelity=fidelity,
-                     lm_cache=not no_cache)
+    m = run_baseline(method, pack, user, config=config, limit=limit, demonstrated=demonstrated, k=k, out=out,
+                     fidelity=fidelity, lm_cache=not no_cache)
     folder = Path(out) if out else run_dir(method, m["config"]["name"], pack, user)
     rows = [[stage, s["calls"], s["cache_hits"], s["prompt_tokens"], s["completion_tokens"], f"{s['seconds']:.1f}"]
             for stage, s in sorted(m["cost"]["stages"].items())]

@@ -68,3 +68,29 @@ def test_recon_select_makes_2n_plus_1_calls_and_keeps_the_best_candidate(records
         scores = [c["score"] for c in cands]
         assert t["meta"]["selected"] == scores.index(max(scores))
         assert t["trace"] == cands[t["meta"]["selected"]]["trace"]
+
+
+def test_baselines_run_demonstrated_writes_traces_for_just_what_the_test_slice_shows(records, fake_config, tmp_path):
+    """``--demonstrated N``: the method runs on the training records retrieval shows to the first N test records;
+    those traces are enough to evaluate that slice (the evaluation refuses a slice that shows more)."""
+    from benchmark.evaluate import evaluate
+    from benchmark.evaluate.predict import demonstrated
+    from benchmark.io import read_json, write_json
+    from benchmark.packs import load_split
+    from benchmark.synthesize.cli import run_baseline
+
+    cfg = tmp_path / "fake.json"
+    write_json(cfg, fake_config)
+    train, test = load_split(PACK, USER, "train"), load_split(PACK, USER, "test")
+    m = run_baseline("backward", PACK, USER, config=str(cfg), demonstrated=3, k=2, out=tmp_path / "run",
+                     lm_cache=False)
+    want = [r["id"] for r in demonstrated(train, test[:3], 2)]
+    assert [t["id"] for t in read_jsonl(tmp_path / "run/output/traces.jsonl")] == want
+    assert m["n_records"] == len(want) < len(train) and m["demonstrated"] == {"test_limit": 3, "k": 2}
+    assert read_json(tmp_path / "run/manifest.json")["demonstrated"]["test_limit"] == 3
+    models = {"action_model": "fake-action", "judge": "fake-judge", "backend": "fake", "protocol": "likelihood"}
+    traces = tmp_path / "run/output/traces.jsonl"
+    result = evaluate(traces, traces, PACK, USER, limit=3, k=2, n_boot=100, out=tmp_path / "r.json", **models)
+    assert result["summary"]["dimensions"]["overall"]["ties"] == 3
+    with pytest.raises(Exception, match="shown as demonstrations have no trace"):
+        evaluate(traces, traces, PACK, USER, limit=12, k=2, n_boot=100, out=tmp_path / "r2.json", **models)
