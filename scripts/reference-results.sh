@@ -1,37 +1,42 @@
 #!/usr/bin/env bash
-# Remake every published number from the repository alone: for each user split, the four reference methods' traces
-# (Backward Synthesis, RECON-Select, RECON-GRPO, E2E-GRPO; cpu config, SmolLM2-135M), their evaluation against
-# Backward Synthesis plus the no-reasoning control with the scoring protocol, that protocol's validity controls
-# (recorded in leaderboard/controls/; the wrong-user control synthesizes the other user's Backward Synthesis traces
-# itself), then the board. Every LM call is cached and every stage resumes, so a rerun of a finished script makes no
-# model call. Settings come from the environment:
-#   PROTOCOL=likelihood TRAIN=16 TEST=30 SPLITS="debates/biden debates/trump scotus/sotomayor briefings/psaki" \
-#   MODEL=smollm2-135m bash scripts/reference-results.sh
-# The protocol comparison behind docs/controls.md is scripts/controls-grid.sh.
+# Remake the published reference results from the repository alone: for each user split, the four reference
+# methods' traces (Backward Synthesis, RECON-Select, RECON-GRPO, E2E-GRPO; cpu config, SmolLM2-135M) for the
+# training records the evaluated test slice shows as demonstrations (`baselines run --demonstrated`: retrieval
+# reads contexts, never traces, so a trace never shown cannot change a number), their evaluation against Backward
+# Synthesis plus the no-reasoning control under the scoring protocol, that protocol's validity controls on the same
+# slice (recorded in leaderboard/controls/; the wrong-user control synthesizes the other user's Backward Synthesis
+# traces itself), then the board. Every LM call is cached and every stage resumes, so a rerun of a finished script
+# makes no model call. Settings come from the environment (the defaults are what leaderboard/ holds):
+#   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_select recon_grpo e2e_grpo" \
+#   SPLITS="debates/biden scotus/sotomayor briefings/jean-pierre" bash scripts/reference-results.sh
+# The whole training split is the demonstration pool (no --train-limit). The protocol comparison behind
+# docs/controls.md is scripts/controls-grid.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PROTOCOL=${PROTOCOL:-likelihood} TRAIN=${TRAIN:-16} TEST=${TEST:-30} MODEL=${MODEL:-smollm2-135m}
-SPLITS=${SPLITS:-"debates/biden debates/trump scotus/sotomayor briefings/psaki"}
+PROTOCOL=${PROTOCOL:-likelihood} TEST=${TEST:-60} MODEL=${MODEL:-smollm2-135m}
+METHODS=${METHODS:-"recon_select recon_grpo e2e_grpo"}
+SPLITS=${SPLITS:-"debates/biden"}
+RC="python3 -m benchmark.cli"
 RUNS=$(python3 -c "from benchmark import paths; print(paths.runs_dir())")/reference
 results=()
 for split in $SPLITS; do
   pack=${split%/*} user=${split#*/}
-  dir="$RUNS/$pack/$user/train$TRAIN"
-  reconbench packs verify "$pack" >/dev/null 2>&1 || reconbench packs build "$pack"
-  for method in backward recon_select recon_grpo e2e_grpo; do
-    reconbench baselines run --method "$method" --pack "$pack" --user "$user" --limit "$TRAIN" --out "$dir/$method"
+  dir="$RUNS/$pack/$user/test$TEST"
+  $RC packs verify "$pack" >/dev/null 2>&1 || $RC packs build "$pack"
+  for method in backward $METHODS; do
+    $RC baselines run --method "$method" --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/$method"
   done
-  EVAL=(--pack "$pack" --user "$user" --train-limit "$TRAIN" --limit "$TEST" --protocol "$PROTOCOL"
-        --action-model "$MODEL" --judge "$MODEL" --baseline "$dir/backward/output/traces.jsonl")
-  for method in recon_select recon_grpo e2e_grpo; do
-    reconbench evaluate "${EVAL[@]}" --name "$method" --traces "$dir/$method/output/traces.jsonl" \
+  $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --limit "$TEST" --action-model "$MODEL" \
+    --judge "$MODEL" --traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
+  EVAL=(--pack "$pack" --user "$user" --limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
+        --judge "$MODEL" --baseline "$dir/backward/output/traces.jsonl")
+  for method in $METHODS; do
+    $RC evaluate "${EVAL[@]}" --name "$method" --traces "$dir/$method/output/traces.jsonl" \
       --out "$dir/results/$method--$PROTOCOL.json"
     results+=("$dir/results/$method--$PROTOCOL.json")
   done
-  reconbench evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
+  $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
   results+=("$dir/results/no_reasoning--$PROTOCOL.json")
-  reconbench controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --train-limit "$TRAIN" --limit "$TEST" \
-    --action-model "$MODEL" --judge "$MODEL" --traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
 done
 # replace this protocol's reference results on the board, all or nothing
 python3 - "$PROTOCOL" "$MODEL" <<'PY'
@@ -45,4 +50,4 @@ for p in Path("leaderboard/results").rglob("*.json"):
             d["method"]["name"] in ("recon_select", "recon_grpo", "e2e_grpo", "no_reasoning"):
         p.unlink()
 PY
-reconbench leaderboard add "${results[@]}"
+$RC leaderboard add "${results[@]}"

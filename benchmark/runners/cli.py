@@ -12,7 +12,7 @@ import click
 from tabulate import tabulate
 
 from .. import paths
-from ..errors import ReconBenchError
+from ..errors import DataError, ReconBenchError
 from ..io import sha256_bytes
 from ._contract import TRACES_FILE, load_submission
 from ._run import RUNNERS, run_split
@@ -38,6 +38,9 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Backward Synthesis traces.jsonl to evaluate against [default: the newest recorded backward run]")
 @click.option("--eval-limit", type=click.IntRange(min=1), help="evaluate only the first N test examples")
+@click.option("--demonstrated", type=click.IntRange(min=1), metavar="N",
+              help="run only on the training records retrieval shows to the first N test records (k = 4), and "
+                   "evaluate those N [default --eval-limit: N]")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="operator policy (TOML) [default: $RECONBENCH_POLICY, else <RECONBENCH_HOME>/policy.toml if "
               "present]")
@@ -51,7 +54,7 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
 @click.option("--max-log-bytes", type=click.IntRange(min=1024), help="stdout+stderr kept per run (head and tail)")
 @click.option("--max-build-s", type=click.IntRange(min=1), help="time limit of an image build")
 def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
-           baseline, eval_limit, policy_path, on_excess, max_memory_mb, max_cpus, max_pids, max_timeout_s,
+           baseline, eval_limit, demonstrated, policy_path, on_excess, max_memory_mb, max_cpus, max_pids, max_timeout_s,
            max_output_bytes, max_log_bytes, max_build_s):
     """Validate and run the submission at PATH on the user splits of PACK, validate its traces and record the
     outcome (with logs) under the runs folder; then evaluate the traces that passed. The manifest's resources are
@@ -65,8 +68,18 @@ def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, 
     args = dict(_parse_build_arg(a) for a in build_args)
     check = LeakCheck(max_fraction=leak_max_fraction)
     rows, ok_runs = [], []
+    if demonstrated is not None:
+        eval_limit = eval_limit or demonstrated
+        if eval_limit > demonstrated:
+            raise DataError(f"--eval-limit {eval_limit} evaluates test records whose demonstrations --demonstrated "
+                            f"{demonstrated} did not run on", field="eval_limit")
     for user in users or packs.users(pack):
         records = packs.load_split(pack, user, "train")[:limit]
+        if demonstrated is not None:
+            from ..evaluate.predict import demonstrated as shown
+            from ..evaluate.predict import first
+
+            records = shown(records, first(packs.load_split(pack, user, "test"), demonstrated), 4)
         outcome, run_dir = run_split(sub, pack, user, records, runner=runner,
                                      models_dir=models_dir or paths.models_dir(), lm_socket=lm_socket,
                                      build_args=args, check=check, policy=policy)

@@ -49,3 +49,24 @@ def test_manifest_cannot_send_host_files_into_a_build(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     with pytest.raises(Exception, match="leaves the submission folder"):
         load_submission(tmp_path)
+
+
+def test_submit_demonstrated_runs_on_just_the_records_the_test_slice_shows(build_pack_once):
+    """``--demonstrated N``: the submission gets the training records retrieval shows to the first N test records
+    (k = 4), in split order; an --eval-limit beyond N is refused before anything runs."""
+    from benchmark.evaluate.predict import demonstrated
+
+    build_pack_once("pmq-sample")
+    result = CliRunner().invoke(cli, ["submit", str(EXAMPLE), "--pack", "pmq-sample", "--user", "cameron",
+                                      "--runner", "local", "--demonstrated", "3", "--no-evaluate"])
+    assert result.exit_code == 0, result.output
+    base = submission_runs_dir(load_submission(EXAMPLE), "pmq-sample", "cameron")
+    run_dir = base / json.loads((base / "latest.json").read_text())["run_id"]
+    train, test = packs.load_split("pmq-sample", "cameron", "train"), packs.load_split("pmq-sample", "cameron", "test")
+    want = [r["id"] for r in demonstrated(train, test[:3], 4)]
+    assert 3 <= len(want) < len(train)
+    assert [t["id"] for t in read_jsonl(run_dir / "traces.jsonl")] == want
+
+    refused = CliRunner().invoke(cli, ["submit", str(EXAMPLE), "--pack", "pmq-sample", "--runner", "local",
+                                       "--demonstrated", "3", "--eval-limit", "5"])
+    assert refused.exit_code != 0 and "eval_limit" in str(refused.exception)
