@@ -65,7 +65,7 @@ def test_traces_for_just_the_demonstrated_records_give_the_same_numbers(traces, 
     """Retrieval reads contexts, never traces: traces synthesized for only the training records the slice shows as
     demonstrations score exactly like whole-split traces; leaving out one of those records is refused by name."""
     from benchmark.errors import DataError
-    from benchmark.evaluate.predict import demonstrated
+    from benchmark.retrieval import demonstrated
 
     train, test = load_splits(PACK, USER)
     shown = [r["id"] for r in demonstrated(train, test[:SLICE["limit"]], SLICE["k"])]

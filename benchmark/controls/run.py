@@ -1,12 +1,12 @@
 """Run the validity controls on one user split through the ordinary evaluation pipeline.
 
 Backward Synthesis traces come from ``--traces`` or are synthesized once with ``benchmark.synthesize`` (config
-``cpu`` by default) for the training records retrieval shows to the evaluated test slice (``predict.demonstrated``:
-a trace never shown cannot change a number; on debates/biden, 60 test turns show 92 of 475 training turns) under
-``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (N: records synthesized; the other user's
-too, for the wrong-user control), so a recorded report can be remade from the repository alone; every control is
-then one ``benchmark.evaluate.evaluate`` call, whose predictions, verdicts and LM calls are saved, so a rerun makes
-no model call and gives the same report apart from its ``run`` block.
+``cpu`` by default) for the training records retrieval shows to the evaluated test slice
+(``benchmark.retrieval.demonstrated``: a trace never shown cannot change a number; on debates/biden, 60 test turns
+show 92 of 475 training turns) under ``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (N:
+records synthesized; the other user's too, for the wrong-user control), so a recorded report can be remade from the
+repository alone; every control is then one ``benchmark.evaluate.evaluate`` call, whose predictions, verdicts and LM
+calls are saved, so a rerun makes no model call and gives the same report apart from its ``run`` block.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
-from ..evaluate.predict import MAX_TOKENS, demonstrated, first, other_user_pool, predict, train_slice
+from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
 from ..evaluate.result import run_block
-from ..evaluate.retrieval import Embedder
 from ..io import sha256_text
 from ..models import get_lm
+from ..retrieval import Embedder, demonstrated
 from .definitions import (
     BASELINE,
     CONTROLS,

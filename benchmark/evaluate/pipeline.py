@@ -18,14 +18,14 @@ from .. import paths
 from ..errors import DataError
 from ..io import dumps_canonical, sha256_text
 from ..models import get_lm
+from ..retrieval import Embedder, demonstrated
+from ..retrieval import settings as retrieval_settings
 from . import judge as judge_mod
 from . import predict as predict_mod
 from ._format import user_name
 from .protocols import DEFAULT as DEFAULT_PROTOCOL
 from .protocols import Job, decision_params, get_protocol
 from .result import default_result_path, finalize, run_block, write_result
-from .retrieval import Embedder
-from .retrieval import settings as retrieval_settings
 from .stats import N_BOOT, summarize
 from .traces import Traces, check_traces, load_traces, records_sha256, traces_sha256
 
@@ -91,7 +91,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
 
     Traces: a traces.jsonl path, a ``{training id: trace}`` dict, or None (the no-reasoning control); they must
     cover every training record shown as a demonstration to the evaluated test records
-    (``predict.demonstrated``), and may cover the rest of the training split.
+    (``benchmark.retrieval.demonstrated``), and may cover the rest of the training split.
     ``method_predictions`` replaces the method's predictions (validity controls such as the oracle, which
     predicts the real action; judge protocols only). ``method_user``: the method side's demonstrations come from
     this OTHER user of the pack (the wrong-user control; ``method_traces`` then cover that user's training slice).
@@ -134,9 +134,9 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         method_train = train
     # traces are required for the demonstrations this slice shows (retrieval reads contexts, never traces)
     method_t = _traces(method_traces, pack, method_user or user, method_train,
-                       [r["id"] for r in predict_mod.demonstrated(method_train, test, k, embedder)])
+                       [r["id"] for r in demonstrated(method_train, test, k, embedder)])
     baseline_t = _traces(baseline_traces, pack, user, train,
-                         [r["id"] for r in predict_mod.demonstrated(train, test, k, embedder)])
+                         [r["id"] for r in demonstrated(train, test, k, embedder)])
     domains = sorted({r["domain"] for r in test})
     if len(domains) != 1:
         raise DataError(f"test records of {pack}/{user} span domains {domains}", field="domain")

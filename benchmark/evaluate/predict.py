@@ -26,10 +26,10 @@ from ..errors import DataError
 from ..io import dumps_canonical, read_jsonl, sha256_text, write_jsonl
 from ..models import GenParams, stage
 from ..prompts import prompt_hash, prompt_id, render
+from ..retrieval import Embedder, neighbours, shown
+from ..retrieval import settings as retrieval_settings
 from ..schema import validate
 from ._format import format_context, user_name
-from .retrieval import Embedder, neighbours
-from .retrieval import settings as retrieval_settings
 from .traces import Traces, check_traces, traces_sha256
 
 PROMPT = "action_prediction"
@@ -83,21 +83,6 @@ def prediction_messages(record: dict, demos: list[tuple[dict, str | None]], name
     blocks = [demonstration(i, rec, trace) for i, (rec, trace) in enumerate(shown, 1)]
     return render(template, user_name=name, demonstrations="\n\n".join(blocks) or "(none)",
                   context="Conversation:\n" + format_context(record["context"], LIMITS["context_chars"]))
-
-
-def shown(train: list[dict], near: dict[str, list[str]]) -> list[str]:
-    """The training ids that ``near`` (test id -> demonstration ids) shows at least once, in training order: the
-    only training records whose traces an evaluation of those test records reads."""
-    used = {i for ids in near.values() for i in ids}
-    return [r["id"] for r in train if r["id"] in used]
-
-
-def demonstrated(train: list[dict], test: list[dict], k: int, embedder: Embedder | None = None) -> list[dict]:
-    """The training records retrieval shows as demonstrations to ``test`` (k nearest each), in training order.
-    Retrieval reads contexts only, never traces, so this is known before any trace is written: synthesizing just
-    these gives the same evaluation as synthesizing the whole split (``check_traces(needed=...)``)."""
-    ids = set(shown(train, neighbours(train, test, k, embedder)))
-    return [r for r in train if r["id"] in ids]
 
 
 def side_prompts(test: list[dict], train: list[dict], traces: Traces | None, name: str, *, k: int,

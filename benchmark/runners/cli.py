@@ -76,10 +76,9 @@ def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, 
     for user in users or packs.users(pack):
         records = packs.load_split(pack, user, "train")[:limit]
         if demonstrated is not None:
-            from ..evaluate.predict import demonstrated as shown
-            from ..evaluate.predict import first
+            from ..retrieval import demonstrated as shown
 
-            records = shown(records, first(packs.load_split(pack, user, "test"), demonstrated), 4)
+            records = shown(records, packs.load_split(pack, user, "test")[:demonstrated], 4)
         outcome, run_dir = run_split(sub, pack, user, records, runner=runner,
                                      models_dir=models_dir or paths.models_dir(), lm_socket=lm_socket,
                                      build_args=args, check=check, policy=policy)

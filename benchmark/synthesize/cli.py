@@ -46,7 +46,7 @@ def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limi
 
     ``demonstrated``: of those, only the records retrieval shows (``k`` nearest each) to the first
     ``demonstrated`` test records, the only traces an evaluation of that test slice reads
-    (``benchmark.evaluate.predict.demonstrated``); a training method then also trains on just those."""
+    (``benchmark.retrieval.demonstrated``); a training method then also trains on just those."""
     from ..packs import load_split
     from ..runners import prepare_input, validate_output
 
@@ -57,10 +57,9 @@ def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limi
         cfg["recon_select"]["fidelity"] = cfg["grpo"]["fidelity"] = fidelity
     records = load_split(pack, user, "train")[:limit]
     if demonstrated is not None:
-        from ..evaluate.predict import demonstrated as shown
-        from ..evaluate.predict import first
+        from ..retrieval import demonstrated as shown
 
-        records = shown(records, first(load_split(pack, user, "test"), demonstrated), k)
+        records = shown(records, load_split(pack, user, "test")[:demonstrated], k)
     out = Path(out) if out else run_dir(method, cfg["name"], pack, user)
     input_dir, output_dir = out / "input", out / "output"
     prepare_input(input_dir, pack=pack, user=user, records=records)

@@ -33,7 +33,7 @@ def test_traces_for_a_different_pack_are_refused(traces_files, tmp_path):
 
 
 def test_missing_trace_ids_are_refused_naming_the_first(traces_files, splits, tmp_path):
-    from benchmark.evaluate.predict import demonstrated
+    from benchmark.retrieval import demonstrated
 
     train, test = splits
     shown = {r["id"] for r in demonstrated(train, test, 4)}  # evaluate's defaults: every test record, k = 4

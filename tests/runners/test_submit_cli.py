@@ -54,7 +54,7 @@ def test_manifest_cannot_send_host_files_into_a_build(tmp_path):
 def test_submit_demonstrated_runs_on_just_the_records_the_test_slice_shows(build_pack_once):
     """``--demonstrated N``: the submission gets the training records retrieval shows to the first N test records
     (k = 4), in split order; an --eval-limit beyond N is refused before anything runs."""
-    from benchmark.evaluate.predict import demonstrated
+    from benchmark.retrieval import demonstrated
 
     build_pack_once("pmq-sample")
     result = CliRunner().invoke(cli, ["submit", str(EXAMPLE), "--pack", "pmq-sample", "--user", "cameron",

@@ -74,9 +74,9 @@ def test_baselines_run_demonstrated_writes_traces_for_just_what_the_test_slice_s
     """``--demonstrated N``: the method runs on the training records retrieval shows to the first N test records;
     those traces are enough to evaluate that slice (the evaluation refuses a slice that shows more)."""
     from benchmark.evaluate import evaluate
-    from benchmark.evaluate.predict import demonstrated
     from benchmark.io import read_json, write_json
     from benchmark.packs import load_split
+    from benchmark.retrieval import demonstrated
     from benchmark.synthesize.cli import run_baseline
 
     cfg = tmp_path / "fake.json"

