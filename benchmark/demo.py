@@ -1,9 +1,12 @@
 """``reconbench demo`` (and ``make demo``): the whole chain on a small slice of one user, on the default offline CPU
-model, in a few minutes: build the pack, write Backward Synthesis and RECON-Select traces, evaluate RECON-Select
-against backward with the default scoring protocol, run that protocol's validity controls on the same slice, add
-the result and the control report to a board and build it. The last lines say the number, whether it is decided
-and whether the controls let the board rank it. The demo's board is its own folder under the runs folder,
-so the demo never edits the repository's ``leaderboard/``; rerunning it reuses every trace and cached LM call.
+model, in a few minutes: build the pack, write Backward Synthesis and RECON-Select traces for the training turns the
+first test turns are shown as demonstrations (the whole training split is the demonstration pool), evaluate
+RECON-Select against backward with the default scoring protocol, attach that protocol's validity controls for the
+pack (the repository's recorded report, which is what gates the pack on the published board; ``--run-controls``
+runs them on the demo's own slice instead), add the result to a board and build it. The last lines say the number,
+whether it is decided and whether the controls let the board rank it. The demo's board is its own folder under the
+runs folder, so the demo never edits the repository's ``leaderboard/``; rerunning it reuses every trace and cached
+LM call.
 """
 
 from __future__ import annotations
@@ -17,17 +20,39 @@ import click
 from . import paths
 
 STEPS = 6
+DEMO_LIMIT = 12  # test turns: about 25 training turns of debates/biden are shown to them as demonstrations
 
 
 def _step(i: int, text: str, start: float) -> None:
     click.echo(f"[{i}/{STEPS}] {text}  (t={time.perf_counter() - start:.0f}s)", err=True)
 
 
-def run_demo(*, pack: str = "debates", user: str = "biden", train_limit: int = 8, limit: int = 12,
-             model: str = "smollm2-135m", protocol: str | None = None, board: Path | None = None) -> dict:
-    """Run the demo; returns ``{"board", "result", "report", "seconds"}``."""
+def recorded_reports(pack: str, protocol: str, model_fingerprint: str) -> list[Path]:
+    """The repository's recorded control reports (``leaderboard/controls``) for ``pack`` under ``protocol`` with
+    this model as action model and judge: what the published board gates ``pack`` by."""
+    from .controls.report import protocol_name, read_report
+    from .errors import DataError
+
+    root = paths.LEADERBOARD_DIR / "controls"
+    found = []
+    for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
+        if path.name == "index.json":
+            continue
+        try:
+            rep = read_report(path)
+        except DataError:
+            continue
+        if (rep["pack"]["name"], protocol_name(rep), rep["action_model"]["fingerprint"],
+                rep["judge"]["fingerprint"]) == (pack, protocol, model_fingerprint, model_fingerprint):
+            found.append(path)
+    return found
+
+
+def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LIMIT, model: str = "smollm2-135m",
+             protocol: str | None = None, board: Path | None = None, run_controls_here: bool = False) -> dict:
+    """Run the demo; returns ``{"board", "result", "report", "report_source", "seconds"}``."""
     from . import publish
-    from .controls.report import write_report
+    from .controls.report import read_report, write_report
     from .controls.run import run_controls
     from .evaluate.protocols import DEFAULT
     from .publish._slice import ensure_pack, evaluate_slice, slice_config, synthesize_slice
@@ -39,49 +64,63 @@ def run_demo(*, pack: str = "debates", user: str = "biden", train_limit: int = 8
     config = slice_config("cpu", model)
     for role in ("reconstruction", "judge"):
         config["models"][role]["name"] = model
-    _step(2, f"Backward Synthesis traces for the first {train_limit} training turns of {pack}/{user}", start)
-    baseline = synthesize_slice("backward", pack, user, train_limit, config)
-    _step(3, "RECON-Select traces (N=4 candidates, reconstruction fidelity picks one)", start)
-    method = synthesize_slice("recon_select", pack, user, train_limit, config)
+    shown = f"the training turns of {pack}/{user} shown as demonstrations to its first {limit} test turns"
+    _step(2, f"Backward Synthesis traces for {shown}", start)
+    baseline = synthesize_slice("backward", pack, user, None, config, demonstrated=limit)
+    _step(3, "RECON-Select traces for the same turns (N=4 candidates, reconstruction fidelity picks one)", start)
+    method = synthesize_slice("recon_select", pack, user, None, config, demonstrated=limit)
     protocol = protocol or DEFAULT
-    _step(4, f"evaluate recon_select against backward on the first {limit} test turns (protocol {protocol})", start)
+    _step(4, f"evaluate recon_select against backward on the first {limit} test turns, the whole training split "
+             f"as the demonstration pool (protocol {protocol})", start)
     out = paths.runs_dir() / "demo" / f"recon_select--{pack}--{user}--{protocol}.json"
-    evaluate_slice("recon_select", method, baseline, pack, user, train_limit=train_limit, limit=limit,
-                   action_model=model, judge=model, judge_mode="options", backend="transformers", out=out,
-                   protocol=protocol)
-    _step(5, f"validity controls of protocol {protocol} on the same slice (wrong user, self, shuffled traces, ...)",
-          start)
-    report = run_controls(pack, user, traces=baseline, action_model=model, judge=model, protocol=protocol,
-                          limit=limit, train_limit=train_limit, command=f"reconbench demo --protocol {protocol}")
-    _step(6, f"add the result and the control report, build the board in {board}", start)
+    result = evaluate_slice("recon_select", method, baseline, pack, user, train_limit=None, limit=limit,
+                            action_model=model, judge=model, judge_mode="options", backend="transformers", out=out,
+                            protocol=protocol)
     shutil.rmtree(publish.results_dir(board), ignore_errors=True)  # the demo's own board holds this run only
     shutil.rmtree(board / "controls", ignore_errors=True)
-    report_path, _ = write_report(report, board / "controls")
+    recorded = [] if run_controls_here else recorded_reports(pack, protocol, result["action_model"]["fingerprint"])
+    if recorded:
+        _step(5, f"validity controls of protocol {protocol} on {pack}: the repository's recorded report(s) for this "
+                 f"model ({', '.join(p.relative_to(paths.REPO_ROOT).as_posix() for p in recorded)}), which gate "
+                 f"{pack} on the published board", start)
+        written = {path: write_report(read_report(path), board / "controls")[0] for path in recorded}
+        mine = next((p for p in recorded if p.stem == f"{pack}--{user}"), recorded[0])  # this user's, if recorded
+        report_path, source = written[mine], mine.relative_to(paths.REPO_ROOT).as_posix()
+    else:
+        _step(5, f"validity controls of protocol {protocol} on the same slice (wrong user, self, shuffled traces, "
+                 f"...)", start)
+        report = run_controls(pack, user, traces=baseline, action_model=model, judge=model, protocol=protocol,
+                              limit=limit, command=f"reconbench demo --protocol {protocol} --run-controls")
+        report_path, _ = write_report(report, board / "controls")
+        source = "run on the demo's slice"
+    _step(6, f"add the result, build the board in {board}", start)
     publish.add(out, board)
-    return {"board": board / "index.html", "result": out, "report": report_path,
+    return {"board": board / "index.html", "result": out, "report": report_path, "report_source": source,
             "seconds": round(time.perf_counter() - start, 1)}
 
 
 @click.command()
 @click.option("--pack", default="debates", show_default=True)
 @click.option("--user", default="biden", show_default=True)
-@click.option("--train-limit", type=click.IntRange(min=1), default=8, show_default=True,
-              help="training turns given traces")
-@click.option("--limit", type=click.IntRange(min=1), default=12, show_default=True, help="test turns evaluated")
+@click.option("--limit", type=click.IntRange(min=1), default=DEMO_LIMIT, show_default=True,
+              help="test turns evaluated (traces are written for the training turns shown to them)")
 @click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
               default=None, help="scoring protocol [default: the CPU default, likelihood]")
 @click.option("--model", default="smollm2-135m", show_default=True,
               help="every role: synthesizer, reconstruction, action model, judge")
 @click.option("--board", type=click.Path(file_okay=False, path_type=Path),
               help="board folder [default: <runs>/demo/leaderboard]")
-def demo(pack, user, train_limit, limit, model, protocol, board):
+@click.option("--run-controls", is_flag=True,
+              help="run the validity controls on the demo's own slice instead of using the repository's recorded "
+                   "report for the pack (a 12-turn slice is too small for the wrong-user control to pass)")
+def demo(pack, user, limit, model, protocol, board, run_controls):
     """Run the whole chain on a small slice of one user and print where the board is."""
     from .controls.report import read_report, table
     from .evaluate import read_result
     from .publish.cli import show_cmd
 
-    out = run_demo(pack=pack, user=user, train_limit=train_limit, limit=limit, model=model, protocol=protocol,
-                   board=board)
+    out = run_demo(pack=pack, user=user, limit=limit, model=model, protocol=protocol, board=board,
+                   run_controls_here=run_controls)
     click.get_current_context().invoke(show_cmd, by="overall", board=out["board"].parent)
     report, result = read_report(out["report"]), read_result(out["result"])
     click.echo("\n" + table(report))
@@ -91,7 +130,8 @@ def demo(pack, user, train_limit, limit, model, protocol, board):
               f"{100 * wr['estimate']:.1f}% [{100 * wr['ci_low']:.1f}%, {100 * wr['ci_high']:.1f}%]")
     click.echo(f"\nrecon_select vs backward on {pack}/{user}, protocol {result['protocol']['name']}: win rate "
                f"{number} ({o['wins']} won, {o['losses']} lost, {o['ties']} tied of {o['n']})")
-    click.echo(f"controls: {report['passed']} passed, {report['failed']} failed -> "
+    click.echo(f"controls ({out['report_source']}; {report['test']['n_evaluated']} test turns): "
+               f"{report['passed']} passed, {report['failed']} failed -> "
                f"{'RANKED' if report['ranking']['ranks'] else 'NOT RANKED'} ({report['ranking']['reason']})")
     click.echo(f"result: {out['result']}")
     click.echo(f"board:  {out['board']}")

@@ -7,14 +7,14 @@
 # slice (recorded in leaderboard/controls/; the wrong-user control synthesizes the other user's Backward Synthesis
 # traces itself), then the board. Every LM call is cached and every stage resumes, so a rerun of a finished script
 # makes no model call. Settings come from the environment (the defaults are what leaderboard/ holds):
-#   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_select recon_grpo e2e_grpo" \
+#   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_grpo e2e_grpo recon_select" \
 #   SPLITS="debates/biden scotus/sotomayor briefings/jean-pierre" bash scripts/reference-results.sh
 # The whole training split is the demonstration pool (no --train-limit). The protocol comparison behind
 # docs/controls.md is scripts/controls-grid.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROTOCOL=${PROTOCOL:-likelihood} TEST=${TEST:-60} MODEL=${MODEL:-smollm2-135m}
-METHODS=${METHODS:-"recon_select recon_grpo e2e_grpo"}
+METHODS=${METHODS:-"recon_grpo e2e_grpo recon_select"}
 SPLITS=${SPLITS:-"debates/biden"}
 RC="python3 -m benchmark.cli"
 RUNS=$(python3 -c "from benchmark import paths; print(paths.runs_dir())")/reference
@@ -23,20 +23,19 @@ for split in $SPLITS; do
   pack=${split%/*} user=${split#*/}
   dir="$RUNS/$pack/$user/test$TEST"
   $RC packs verify "$pack" >/dev/null 2>&1 || $RC packs build "$pack"
-  for method in backward $METHODS; do
-    $RC baselines run --method "$method" --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/$method"
-  done
+  $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/backward"
   $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --limit "$TEST" --action-model "$MODEL" \
     --judge "$MODEL" --traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
   EVAL=(--pack "$pack" --user "$user" --limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
         --judge "$MODEL" --baseline "$dir/backward/output/traces.jsonl")
-  for method in $METHODS; do
+  $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
+  results+=("$dir/results/no_reasoning--$PROTOCOL.json")
+  for method in $METHODS; do  # each method is evaluated as soon as its traces exist
+    $RC baselines run --method "$method" --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/$method"
     $RC evaluate "${EVAL[@]}" --name "$method" --traces "$dir/$method/output/traces.jsonl" \
       --out "$dir/results/$method--$PROTOCOL.json"
     results+=("$dir/results/$method--$PROTOCOL.json")
   done
-  $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
-  results+=("$dir/results/no_reasoning--$PROTOCOL.json")
 done
 # replace this protocol's reference results on the board, all or nothing
 python3 - "$PROTOCOL" "$MODEL" <<'PY'

@@ -38,14 +38,20 @@ def slice_config(config: str | dict = "cpu", synthesizer: str | None = None, bac
     return config
 
 
-def synthesize_slice(method: str, pack: str, user: str, train_limit: int | None, config: dict) -> Path:
-    """Traces of ``method`` for the first ``train_limit`` training records; returns the traces.jsonl path."""
+def synthesize_slice(method: str, pack: str, user: str, train_limit: int | None, config: dict, *,
+                     demonstrated: int | None = None, k: int = 4) -> Path:
+    """Traces of ``method`` for the first ``train_limit`` training records (``demonstrated``: only those that
+    retrieval shows, ``k`` each, to the first ``demonstrated`` test records); returns the traces.jsonl path."""
+    from ..retrieval import demonstrated as shown
     from ..runners import prepare_input
     from ..synthesize import synthesize
 
     records = load_split(pack, user, "train")[:train_limit]
-    base = (paths.runs_dir() / "slices" / pack / user / f"train{train_limit or 'all'}" /
-            _slug(config["models"]["synthesizer"]["name"]))
+    folder = f"train{train_limit or 'all'}"
+    if demonstrated is not None:
+        records = shown(records, load_split(pack, user, "test")[:demonstrated], k)
+        folder += f"-shown{demonstrated}k{k}"
+    base = paths.runs_dir() / "slices" / pack / user / folder / _slug(config["models"]["synthesizer"]["name"])
     prepare_input(base / "input", pack=pack, user=user, records=records)
     out = base / method
     synthesize(method, base / "input", out, config=config)
