@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from . import paths
+from .models.options import MODEL
 
 STEPS = 6
 DEMO_LIMIT = 12  # test turns: about 25 training turns of debates/biden are shown to them as demonstrations
@@ -106,7 +107,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
               help="test turns evaluated (traces are written for the training turns shown to them)")
 @click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
               default=None, help="scoring protocol [default: the CPU default, likelihood]")
-@click.option("--model", default="smollm2-135m", show_default=True,
+@click.option("--model", type=MODEL, default="smollm2-135m", show_default=True,
               help="every role: synthesizer, reconstruction, action model, judge")
 @click.option("--board", type=click.Path(file_okay=False, path_type=Path),
               help="board folder [default: <runs>/demo/leaderboard]")

@@ -11,6 +11,7 @@ from click.core import ParameterSource
 from .. import paths
 from ..evaluate.predict import MAX_TOKENS
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
+from ..models.options import BACKEND, MODEL
 
 PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 
@@ -29,14 +30,15 @@ def _command() -> str:
 @click.command()
 @click.option("--pack", required=True, help="pack name, e.g. pmq-sample")
 @click.option("--user", required=True, help="user id in the pack, e.g. cameron")
-@click.option("--judge", default="smollm2-135m", show_default=True, help="judge model (registry name or path)")
-@click.option("--action-model", default="smollm2-135m", show_default=True, help="the frozen action model")
+@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True,
+              help="judge model (registry name or path)")
+@click.option("--action-model", type=MODEL, default="smollm2-135m", show_default=True, help="the frozen action model")
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
 @click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default=DEFAULT_PROTOCOL, show_default=True,
               help="scoring protocol whose controls are run")
 @click.option("--tie-band", type=click.FloatRange(min=0), default=None,
               help="the protocol's tie band (default: the protocol's own)")
-@click.option("--backend", default="transformers", show_default=True)
+@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N test examples")
 @click.option("--train-limit", type=click.IntRange(min=2), default=None,
               help="only the first N training examples (traces, retrieval, shuffling)")

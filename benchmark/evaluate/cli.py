@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..models.options import BACKEND, MODEL
 from ._verdicts import DIMENSIONS
 
 
@@ -50,18 +51,20 @@ PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 @click.option("--name", "method_name", help="Method name in the result (default: the traces file's folder name).")
 @click.option("--baseline-name", default="backward", show_default=True)
 @click.option("--no-reasoning", is_flag=True, help="Predict the method's side without traces (a control).")
-@click.option("--action-model", default="smollm2-135m", show_default=True)
-@click.option("--judge", default="smollm2-135m", show_default=True)
+@click.option("--action-model", type=MODEL, default="smollm2-135m", show_default=True)
+@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True)
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True,
               help="options: next-token probabilities of A/B; text: generated reply, strictly parsed.")
 @click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default="likelihood", show_default=True,
               help="scoring protocol (docs/evaluation.md); likelihood needs no judge")
 @click.option("--tie-band", type=click.FloatRange(min=0), default=None,
               help="the protocol's tie band (default: the protocol's own)")
-@click.option("--backend", default="transformers", show_default=True)
-@click.option("--k", default=4, show_default=True, help="Retrieved demonstrations per test example.")
-@click.option("--limit", type=int, help="Evaluate only the first N test examples.")
-@click.option("--train-limit", type=int, help="Use only the first N training records (traces must match).")
+@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
+@click.option("--k", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Retrieved demonstrations per test example.")
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N test examples.")
+@click.option("--train-limit", type=click.IntRange(min=2),
+              help="Use only the first N training records as the demonstration pool.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--max-tokens", default=256, show_default=True, help="Action model completion length.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),

@@ -41,8 +41,11 @@ def _backend_key(name: str, backend: str, options: dict) -> tuple:
 
 def _load_backend(key: tuple, name: str, backend: str, options: dict):
     if key not in _backends:
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+        from .options import check_backend_name, check_model_name
+
+        check_backend_name(backend)
+        if backend in ("transformers", "vllm"):
+            check_model_name(name)
         module, cls = BACKENDS[backend].split(":")
         _backends[key] = getattr(importlib.import_module(module), cls)(name, **options)
     return _backends[key]

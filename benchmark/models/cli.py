@@ -6,6 +6,7 @@ import click
 from tabulate import tabulate
 
 from ._registry import DEFAULT_MODEL, MODELS, converted_dir
+from .options import BACKEND, MODEL
 
 
 @click.group()
@@ -58,8 +59,9 @@ def _options(pairs: tuple[str, ...]) -> dict:
 
 
 @click.command()
-@click.option("--model", "name", default=DEFAULT_MODEL, show_default=True, help="Registry name, folder or hub name.")
-@click.option("--backend", default="transformers", show_default=True, help="transformers, vllm or openai.")
+@click.option("--model", "name", type=MODEL, default=DEFAULT_MODEL, show_default=True,
+              help="Registry name, folder or hub name.")
+@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--uds", type=click.Path(dir_okay=False), help="Listen on this Unix socket instead of host:port.")

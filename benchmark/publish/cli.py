@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..models.options import BACKEND, MODEL
 from . import add_many, board_dir, build, results_dir, score_store
 
 _board_option = click.option("--board", "board", type=click.Path(file_okay=False, path_type=Path),
@@ -102,11 +103,11 @@ def show_cmd(by, board):
               help="method(s) compared with backward (repeatable)")
 @click.option("--synthesizer", "synthesizers", multiple=True, required=True,
               help="synthesizer model (repeatable): writes the traces")
-@click.option("--action-model", "action_models", multiple=True, required=True,
+@click.option("--action-model", "action_models", type=MODEL, multiple=True, required=True,
               help="action model (repeatable): uses the traces")
-@click.option("--judge", default="smollm2-135m", show_default=True)
+@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True)
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
-@click.option("--backend", default="transformers", show_default=True)
+@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
 @click.option("--config", default="cpu", show_default=True, help="synthesis config (the models of other roles)")
 @click.option("--train-limit", type=click.IntRange(min=1), help="first N training records")
 @click.option("--limit", type=click.IntRange(min=1), help="first N test records")
