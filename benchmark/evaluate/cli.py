@@ -41,6 +41,18 @@ def summary_table(result: dict) -> str:
 PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 
 
+def _recorded_method(traces: Path) -> str | None:
+    """The method named by the ``manifest.json`` that ``reconbench baselines run`` writes beside ``output/``."""
+    from ..io import read_json
+
+    manifest = traces.resolve().parent.parent / "manifest.json"
+    try:
+        name = read_json(manifest).get("method") if manifest.is_file() else None
+    except Exception:  # an unreadable manifest names nothing; --name is then required
+        return None
+    return name if isinstance(name, str) and name.isidentifier() else None
+
+
 @click.command()
 @click.option("--traces", "traces", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The method's traces.jsonl (omit with --no-reasoning).")
@@ -48,7 +60,9 @@ PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
               help="The baseline's traces.jsonl (Backward Synthesis).")
 @click.option("--pack", required=True, help="Pack name, e.g. scotus.")
 @click.option("--user", required=True, help="User id within the pack, e.g. sotomayor.")
-@click.option("--name", "method_name", help="Method name in the result (default: the traces file's folder name).")
+@click.option("--name", "method_name",
+              help="Method name in the result (default: the method of a `baselines run` folder's manifest.json; "
+                   "required otherwise).")
 @click.option("--baseline-name", default="backward", show_default=True)
 @click.option("--no-reasoning", is_flag=True, help="Predict the method's side without traces (a control).")
 @click.option("--action-model", type=MODEL, default="smollm2-135m", show_default=True)
@@ -79,8 +93,11 @@ def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reason
     if (traces is None) != no_reasoning:
         raise click.UsageError("give --traces, or --no-reasoning for the no-reasoning control (not both)")
     if method_name is None:
-        method_name = "no_reasoning" if no_reasoning else (
-            traces.parent.name if traces.stem == "traces" else traces.stem)
+        method_name = "no_reasoning" if no_reasoning else _recorded_method(traces)
+    if method_name is None:
+        raise click.UsageError(f"give --name: {traces} is not the output of `reconbench baselines run` (no "
+                               f"manifest.json naming its method beside its folder), and a folder name is not a "
+                               f"method name")
     result = run(traces, baseline, pack, user, method_name=method_name, baseline_name=baseline_name,
                  action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend, protocol=protocol,
                  protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit,

@@ -124,3 +124,20 @@ def test_the_training_window_takes_either_end_of_the_chronological_split():
         train_slice(records, 3, "middle")
     with pytest.raises(DataError, match="limit must be at least 1"):
         train_slice(records, 0, "newest")
+
+
+def test_cli_needs_a_method_name_unless_a_baselines_manifest_gives_it(traces_files, tmp_path):
+    """A result's method name never defaults to a folder name (a `baselines run` output folder is called
+    `output`); the manifest that `baselines run` writes names it."""
+    from benchmark.io import write_json
+
+    run = tmp_path / "run"
+    write_jsonl(run / "output" / "traces.jsonl", read_jsonl(traces_files["method"]))
+    argv = [sys.executable, "-m", "benchmark.cli", "evaluate", "--traces", str(run / "output" / "traces.jsonl"),
+            "--baseline", str(traces_files["backward"]), "--pack", "no-such-pack", "--user", USER]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "give --name" in proc.stderr and "Traceback" not in proc.stderr
+    write_json(run / "manifest.json", {"method": "recon_select"})
+    # the manifest names the method, so the command gets past the name and stops at the unknown pack
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "give --name" not in proc.stderr and "no-such-pack" in proc.stderr
