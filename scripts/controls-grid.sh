@@ -2,22 +2,27 @@
 # Remake the recorded protocol comparison (docs/controls.md, leaderboard/controls/): the validity controls of each
 # scoring protocol on real user splits. Backward Synthesis traces (cpu config, SmolLM2-135M) for the training slices
 # of both users of a pack are synthesized by the controls themselves; every LM call is cached, so a rerun of a
-# finished grid makes no model call. About 3 hours on 2 CPU cores (most of it likelihood prefill of ~2,500-token
-# prompts and judge calls); each line can be run alone.
+# finished grid makes no model call. About 2 hours on 2 CPU cores (most of it likelihood prefill of ~1,300-token
+# prompts, Backward Synthesis and judge calls); each line can be run alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-leaderboard/controls}
 for pack in debates scotus briefings pmq-sample; do
   reconbench packs verify "$pack" >/dev/null 2>&1 || reconbench packs build "$pack"
 done
-# judge-free likelihood (the CPU default), SmolLM2-135M as action model: 48 training and 60 test turns
-reconbench controls --pack debates --user biden --protocol likelihood --train-limit 48 --limit 60 --out "$OUT"
-reconbench controls --pack scotus --user sotomayor --protocol likelihood --train-limit 48 --limit 60 --out "$OUT"
+# judge-free likelihood (the CPU default), SmolLM2-135M as action model: the first 60 test turns, each user's whole
+# training split as the demonstration pool (Backward Synthesis only for the turns shown as demonstrations)
+reconbench controls --pack debates --user biden --protocol likelihood --limit 60 --out "$OUT"
+reconbench controls --pack scotus --user sotomayor --protocol likelihood --limit 60 --out "$OUT"
+reconbench controls --pack briefings --user jean-pierre --protocol likelihood --limit 60 --out "$OUT"
+# pmq-sample has one user: no wrong-user control, so no positive control applies to likelihood there
 # judge protocols, SmolLM2-135M as action model and judge: 24 training and 8 test turns, 64-token predictions
 for protocol in pairwise pairwise-calibrated pointwise; do
   reconbench controls --pack pmq-sample --user cameron --protocol "$protocol" --train-limit 24 --limit 8 \
     --max-tokens 64 --out "$OUT"
 done
-# the newest-window probe in docs/controls.md (kept out of leaderboard/controls: the board's results use the oldest)
+# superseded probes in docs/controls.md (kept out of leaderboard/controls): the oldest and newest 48 training turns
+reconbench controls --pack debates --user biden --protocol likelihood --train-limit 48 --limit 60 \
+  --out "${PROBE_OUT:-/tmp/controls-probes}/oldest48"
 reconbench controls --pack debates --user biden --protocol likelihood --train-window newest --train-limit 48 \
-  --limit 60 --out "${PROBE_OUT:-/tmp/controls-newest}"
+  --limit 60 --out "${PROBE_OUT:-/tmp/controls-probes}/newest48"

@@ -37,8 +37,10 @@ def main(args: list[str]) -> None:
         per_example = r["run"]["seconds"] / max(1, r["test"]["n_evaluated"] * runs)
         scorer = "(action model)" if r["judge"]["mode"] == "likelihood" else r["judge"]["name"]
         rows.append([protocol_name(r), scorer, r["action_model"]["name"], f"{r['pack']['name']}/{r['user']}",
-                     f"{r['train']['n_used']}{' newest' if r['train'].get('window') == 'newest' else ''}/"
-                     f"{r['test']['n_evaluated']}",
+                     f"{r['train']['n_used']}{' newest' if r['train'].get('window') == 'newest' else ''}"
+                     + (f" ({r['backward_traces']['n_demonstrated']} shown)"
+                        if "n_demonstrated" in r["backward_traces"] else "")
+                     + f"/{r['test']['n_evaluated']}",
                      *(_cell(by[n]) if n in by else "(not in v1)" for n in (
                          "oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "judge_injection",
                          "length")),
