@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from . import paths
+from .flags import renamed
 from .models.options import MODEL
 
 STEPS = 6
@@ -101,9 +102,10 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
 
 
 @click.command()
+@renamed("--limit", "--test-limit", type=click.IntRange(min=1))
 @click.option("--pack", default="debates", show_default=True)
 @click.option("--user", default="biden", show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), default=DEMO_LIMIT, show_default=True,
+@click.option("--test-limit", type=click.IntRange(min=1), default=DEMO_LIMIT, show_default=True, metavar="N",
               help="test turns evaluated (traces are written for the training turns shown to them)")
 @click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
               default=None, help="scoring protocol [default: the CPU default, likelihood]")
@@ -114,13 +116,13 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
 @click.option("--run-controls", is_flag=True,
               help="run the validity controls on the demo's own slice instead of using the repository's recorded "
                    "report for the pack (a 12-turn slice is too small for the wrong-user control to pass)")
-def demo(pack, user, limit, model, protocol, board, run_controls):
+def demo(pack, user, test_limit, model, protocol, board, run_controls):
     """Run the whole chain on a small slice of one user and print where the board is."""
     from .controls.report import read_report, table
     from .evaluate import read_result
     from .publish.cli import show_cmd
 
-    out = run_demo(pack=pack, user=user, limit=limit, model=model, protocol=protocol, board=board,
+    out = run_demo(pack=pack, user=user, limit=test_limit, model=model, protocol=protocol, board=board,
                    run_controls_here=run_controls)
     click.get_current_context().invoke(show_cmd, by="overall", board=out["board"].parent)
     report, result = read_report(out["report"]), read_result(out["result"])

@@ -24,15 +24,15 @@ for split in $SPLITS; do
   dir="$RUNS/$pack/$user/test$TEST"
   $RC packs verify "$pack" >/dev/null 2>&1 || $RC packs build "$pack"
   $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/backward"
-  $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --limit "$TEST" --action-model "$MODEL" \
-    --judge "$MODEL" --traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
-  EVAL=(--pack "$pack" --user "$user" --limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
-        --judge "$MODEL" --baseline "$dir/backward/output/traces.jsonl")
+  $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --test-limit "$TEST" --action-model "$MODEL" \
+    --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
+  EVAL=(--pack "$pack" --user "$user" --test-limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
+        --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl")
   $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
   results+=("$dir/results/no_reasoning--$PROTOCOL.json")
   for method in $METHODS; do  # each method is evaluated as soon as its traces exist
     $RC baselines run --method "$method" --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/$method"
-    $RC evaluate "${EVAL[@]}" --name "$method" --traces "$dir/$method/output/traces.jsonl" \
+    $RC evaluate "${EVAL[@]}" --name "$method" --method-traces "$dir/$method/output/traces.jsonl" \
       --out "$dir/results/$method--$PROTOCOL.json"
     results+=("$dir/results/$method--$PROTOCOL.json")
   done

@@ -11,6 +11,7 @@ from click.core import ParameterSource
 from .. import paths
 from ..evaluate.predict import MAX_TOKENS
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
+from ..flags import TRACES, renamed, test_limit, train_limit
 from ..models.options import BACKEND, MODEL
 
 PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
@@ -28,6 +29,8 @@ def _command() -> str:
 
 
 @click.command()
+@renamed("--traces", "--baseline-traces", type=TRACES)
+@renamed("--limit", "--test-limit", type=click.IntRange(min=1))
 @click.option("--pack", required=True, help="pack name, e.g. pmq-sample")
 @click.option("--user", required=True, help="user id in the pack, e.g. cameron")
 @click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True,
@@ -39,15 +42,16 @@ def _command() -> str:
 @click.option("--tie-band", type=click.FloatRange(min=0), default=None,
               help="the protocol's tie band (default: the protocol's own)")
 @click.option("--backend", type=BACKEND, default="transformers", show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N test examples")
-@click.option("--train-limit", type=click.IntRange(min=2), default=None,
-              help="only the first N training examples (traces, retrieval, shuffling)")
+@test_limit()
+@train_limit("only the first N training records as the demonstration pool (retrieval, traces, shuffling); "
+             "default: the whole training split")
 @click.option("--seed", type=int, default=0, show_default=True, help="generation, bootstrap and trace shuffling")
 @click.option("--k", type=click.IntRange(min=1), default=4, show_default=True, help="demonstrations per prediction")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=MAX_TOKENS, show_default=True,
               help="tokens per prediction")
-@click.option("--traces", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Backward Synthesis traces.jsonl of the training split (default: synthesize them with --config)")
+@click.option("--baseline-traces", type=TRACES, default=None,
+              help="Backward Synthesis traces.jsonl covering the training records the test slice is shown "
+                   "(default: synthesize them with --config)")
 @click.option("--train-window", type=click.Choice(["oldest", "newest"]), default="oldest", show_default=True,
               help="which end of the chronological training split --train-limit takes (newest: the turns right "
                    "before the test period)")
@@ -55,16 +59,16 @@ def _command() -> str:
 @click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
-def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, backend, limit, train_limit, seed, k,
-             max_tokens, traces, train_window, only, config, out):
+def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, backend, test_limit, train_limit, seed,
+             k, max_tokens, baseline_traces, train_window, only, config, out):
     """Run the validity controls (oracle, wrong user, self, shuffled traces, no reasoning, judge injection, length)
     that apply to the scoring protocol on PACK/USER."""
     from .report import table, write_report
     from .run import run_controls
 
-    report = run_controls(pack, user, traces=traces, config=config, action_model=action_model, judge=judge,
+    report = run_controls(pack, user, traces=baseline_traces, config=config, action_model=action_model, judge=judge,
                           judge_mode=judge_mode, backend=backend, protocol=protocol,
-                          protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit,
+                          protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=test_limit,
                           train_limit=train_limit, seed=seed, max_tokens=max_tokens,
                           train_window=train_window,
                           only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],

@@ -1,6 +1,6 @@
 """Run the validity controls on one user split through the ordinary evaluation pipeline.
 
-Backward Synthesis traces come from ``--traces`` or are synthesized once with ``benchmark.synthesize`` (config
+Backward Synthesis traces come from ``--baseline-traces`` or are synthesized once with ``benchmark.synthesize`` (config
 ``cpu`` by default) for the training records retrieval shows to the evaluated test slice
 (``benchmark.retrieval.demonstrated``: a trace never shown cannot change a number; on debates/biden, 60 test turns
 show 92 of 475 training turns) under ``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (N:

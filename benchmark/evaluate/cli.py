@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..flags import TRACES, renamed, test_limit, train_limit
 from ..models.options import BACKEND, MODEL
 from ._verdicts import DIMENSIONS
 
@@ -54,10 +55,11 @@ def _recorded_method(traces: Path) -> str | None:
 
 
 @click.command()
-@click.option("--traces", "traces", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The method's traces.jsonl (omit with --no-reasoning).")
-@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The baseline's traces.jsonl (Backward Synthesis).")
+@renamed("--traces", "--method-traces", type=TRACES)
+@renamed("--baseline", "--baseline-traces", type=TRACES)
+@renamed("--limit", "--test-limit", type=click.IntRange(min=1))
+@click.option("--method-traces", type=TRACES, help="The method's traces.jsonl (omit with --no-reasoning).")
+@click.option("--baseline-traces", type=TRACES, help="The baseline's traces.jsonl (Backward Synthesis). Required.")
 @click.option("--pack", required=True, help="Pack name, e.g. scotus.")
 @click.option("--user", required=True, help="User id within the pack, e.g. sotomayor.")
 @click.option("--name", "method_name",
@@ -76,22 +78,24 @@ def _recorded_method(traces: Path) -> str | None:
 @click.option("--backend", type=BACKEND, default="transformers", show_default=True)
 @click.option("--k", type=click.IntRange(min=1), default=4, show_default=True,
               help="Retrieved demonstrations per test example.")
-@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N test examples.")
-@click.option("--train-limit", type=click.IntRange(min=2),
-              help="Use only the first N training records as the demonstration pool.")
+@test_limit()
+@train_limit()
 @click.option("--seed", default=0, show_default=True)
 @click.option("--max-tokens", default=256, show_default=True, help="Action model completion length.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Result file (default under the runs dir).")
-def evaluate(traces, baseline, pack, user, method_name, baseline_name, no_reasoning, action_model, judge, judge_mode,
-             protocol, tie_band, backend, k, limit, train_limit, seed, max_tokens, out):
+def evaluate(method_traces, baseline_traces, pack, user, method_name, baseline_name, no_reasoning, action_model,
+             judge, judge_mode, protocol, tie_band, backend, k, test_limit, train_limit, seed, max_tokens, out):
     """Win rate of a method's traces against the baseline's: retrieval-augmented prediction with the frozen action
     model, pairwise judge in both orders, paired bootstrap CIs. Writes a schema-validated result file."""
     from .pipeline import evaluate as run
     from .result import default_result_path
 
+    traces, baseline, limit = method_traces, baseline_traces, test_limit
+    if baseline is None:
+        raise click.UsageError("give --baseline-traces: the Backward Synthesis traces.jsonl to compare against")
     if (traces is None) != no_reasoning:
-        raise click.UsageError("give --traces, or --no-reasoning for the no-reasoning control (not both)")
+        raise click.UsageError("give --method-traces, or --no-reasoning for the no-reasoning control (not both)")
     if method_name is None:
         method_name = "no_reasoning" if no_reasoning else _recorded_method(traces)
     if method_name is None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..flags import renamed, test_limit, train_limit
 from ..models.options import BACKEND, MODEL
 from . import add_many, board_dir, build, results_dir, score_store
 
@@ -97,6 +98,7 @@ def show_cmd(by, board):
 
 
 @click.command()
+@renamed("--limit", "--test-limit", type=click.IntRange(min=1))
 @click.option("--pack", required=True)
 @click.option("--user", required=True)
 @click.option("--method", "methods", multiple=True, default=("recon_select",), show_default=True,
@@ -109,21 +111,21 @@ def show_cmd(by, board):
 @click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
 @click.option("--backend", type=BACKEND, default="transformers", show_default=True)
 @click.option("--config", default="cpu", show_default=True, help="synthesis config (the models of other roles)")
-@click.option("--train-limit", type=click.IntRange(min=1), help="first N training records")
-@click.option("--limit", type=click.IntRange(min=1), help="first N test records")
+@train_limit()
+@test_limit()
 @click.option("--max-tokens", type=click.IntRange(min=1), help="action model tokens per prediction")
 @click.option("--name", help="matrix name [default: <pack>-<user>]")
 @_board_option
 @click.option("--no-build", is_flag=True, help="write the matrix only; do not rebuild the board")
 def transfer(pack, user, methods, synthesizers, action_models, judge, judge_mode, backend, config, train_limit,
-             limit, max_tokens, name, board, no_build):
+             test_limit, max_tokens, name, board, no_build):
     """Cross-model transfer: traces written by each synthesizer model, used by each action model; a matrix of
     win rates against Backward Synthesis (written by the same synthesizer model), one judge for every cell."""
     from .transfer import run_transfer, save_transfer
 
     doc = run_transfer(pack=pack, user=user, methods=list(methods), synthesizers=list(synthesizers),
                        action_models=list(action_models), judge=judge, judge_mode=judge_mode, backend=backend,
-                       config=config, train_limit=train_limit, limit=limit, max_tokens=max_tokens, name=name)
+                       config=config, train_limit=train_limit, limit=test_limit, max_tokens=max_tokens, name=name)
     path = save_transfer(doc, board_dir(board))
     for method in doc["methods"]:
         cells = {(c["synthesizer"], c["action_model"]): c for c in doc["cells"] if c["method"] == method}

@@ -13,7 +13,9 @@ from tabulate import tabulate
 
 from .. import paths
 from ..errors import DataError, ReconBenchError
+from ..flags import TRACES, renamed, test_limit, train_limit
 from ..io import sha256_bytes
+from ..models.options import BACKEND, MODEL
 from ._contract import TRACES_FILE, load_submission
 from ._run import RUNNERS, run_split
 from .policy import load_policy
@@ -24,23 +26,31 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
 
 
 @click.command()
+@renamed("--limit", "--train-limit", type=click.IntRange(min=1))
+@renamed("--eval-limit", "--test-limit", type=click.IntRange(min=1))
+@renamed("--baseline", "--baseline-traces", type=TRACES)
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--pack", required=True, help="domain pack whose user splits the submission runs on")
 @click.option("--user", "users", multiple=True, help="user split(s) to run (repeatable); default: all of the pack's")
 @click.option("--runner", type=click.Choice(sorted(RUNNERS)), default="docker", show_default=True)
-@click.option("--limit", type=click.IntRange(min=1), help="only the first N training records (a small slice)")
+@train_limit("only the first N training records (a small slice)")
 @click.option("--models-dir", type=click.Path(path_type=Path), help="weights mounted read-only [default: models dir]")
 @click.option("--lm-socket", type=click.Path(path_type=Path), help="Unix socket of an OpenAI-compatible endpoint")
 @click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", help="extra image build argument")
 @click.option("--leak-max-fraction", type=click.FloatRange(0, 1), default=LeakCheck.max_fraction, show_default=True,
               help="fail the run when more than this share of traces copy the real action")
 @click.option("--no-evaluate", is_flag=True, help="only run and validate; do not call the evaluation stage")
-@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--baseline-traces", type=TRACES,
               help="Backward Synthesis traces.jsonl to evaluate against [default: the newest recorded backward run]")
-@click.option("--eval-limit", type=click.IntRange(min=1), help="evaluate only the first N test examples")
+@test_limit("evaluate only the first N test records")
+@click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
+              default="likelihood", show_default=True, help="scoring protocol of the evaluation")
+@click.option("--action-model", type=MODEL, default="smollm2-135m", show_default=True)
+@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True, help="(judge protocols)")
+@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
 @click.option("--demonstrated", type=click.IntRange(min=1), metavar="N",
               help="run only on the training records retrieval shows to the first N test records (k = 4), and "
-                   "evaluate those N [default --eval-limit: N]")
+                   "evaluate those N [default --test-limit: N]")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="operator policy (TOML) [default: $RECONBENCH_POLICY, else <RECONBENCH_HOME>/policy.toml if "
               "present]")
@@ -53,8 +63,9 @@ WHEELHOUSE_IMAGE = "reconbench-wheelhouse:latest"
 @click.option("--max-output-bytes", type=click.IntRange(min=4096), help="size of the output folder while running")
 @click.option("--max-log-bytes", type=click.IntRange(min=1024), help="stdout+stderr kept per run (head and tail)")
 @click.option("--max-build-s", type=click.IntRange(min=1), help="time limit of an image build")
-def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
-           baseline, eval_limit, demonstrated, policy_path, on_excess, max_memory_mb, max_cpus, max_pids, max_timeout_s,
+def submit(path, pack, users, runner, train_limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
+           baseline_traces, test_limit, protocol, action_model, judge, backend, demonstrated, policy_path, on_excess,
+           max_memory_mb, max_cpus, max_pids, max_timeout_s,
            max_output_bytes, max_log_bytes, max_build_s):
     """Validate and run the submission at PATH on the user splits of PACK, validate its traces and record the
     outcome (with logs) under the runs folder; then evaluate the traces that passed. The manifest's resources are
@@ -67,12 +78,13 @@ def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, 
     sub = load_submission(path)
     args = dict(_parse_build_arg(a) for a in build_args)
     check = LeakCheck(max_fraction=leak_max_fraction)
+    limit, eval_limit, baseline = train_limit, test_limit, baseline_traces
     rows, ok_runs = [], []
     if demonstrated is not None:
         eval_limit = eval_limit or demonstrated
         if eval_limit > demonstrated:
-            raise DataError(f"--eval-limit {eval_limit} evaluates test records whose demonstrations --demonstrated "
-                            f"{demonstrated} did not run on", field="eval_limit")
+            raise DataError(f"--test-limit {eval_limit} evaluates test records whose demonstrations --demonstrated "
+                            f"{demonstrated} did not run on", field="test_limit")
     for user in users or packs.users(pack):
         records = packs.load_split(pack, user, "train")[:limit]
         if demonstrated is not None:
@@ -97,13 +109,15 @@ def submit(path, pack, users, runner, limit, models_dir, lm_socket, build_args, 
     click.echo(tabulate(rows, headers=["pack", "user", "status", "failure", "blame", "traces", "records", "seconds",
                                        "run"]))
     if ok_runs and not no_evaluate:
-        _evaluate(sub, pack, ok_runs, baseline=baseline, train_limit=limit, limit=eval_limit)
+        _evaluate(sub, pack, ok_runs, baseline=baseline, train_limit=limit, limit=eval_limit, protocol=protocol,
+                  action_model=action_model, judge=judge, backend=backend)
     if len(ok_runs) < len(rows):
         raise SystemExit(1)
 
 
 def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path | None, train_limit: int | None,
-              limit: int | None) -> None:
+              limit: int | None, protocol: str = "likelihood", action_model: str = "smollm2-135m",
+              judge: str = "smollm2-135m", backend: str = "transformers") -> None:
     """Hand the validated traces to the evaluation stage (benchmark.evaluate), against Backward Synthesis."""
     try:
         from ..evaluate import evaluate
@@ -115,11 +129,13 @@ def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path
         base = baseline or _baseline_traces(pack, user)
         if base is None:
             click.echo(f"{pack}/{user}: no Backward Synthesis traces to compare with (run `reconbench baselines run "
-                       f"backward` or submit submissions/backward first, or pass --baseline): not evaluated", err=True)
+                       f"backward` or submit submissions/backward first, or pass --baseline-traces): not evaluated",
+                       err=True)
             continue
         outcome = json.loads((run_dir / "outcome.json").read_text()) if (run_dir / "outcome.json").exists() else {}
         result = evaluate(run_dir / TRACES_FILE, base, pack, user, method_name=sub.name, train_limit=train_limit,
-                          limit=limit, unisolated=bool(outcome.get("unisolated", False)))
+                          limit=limit, unisolated=bool(outcome.get("unisolated", False)), protocol=protocol,
+                          action_model=action_model, judge=judge, backend=backend)
         click.echo(f"{pack}/{user}: {sub.name} vs backward ({base})")
         click.echo(summary_table(result))
 

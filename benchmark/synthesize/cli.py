@@ -14,6 +14,7 @@ from tabulate import tabulate
 
 from .. import paths
 from ..errors import DataError
+from ..flags import renamed, train_limit
 from ..io import sha256_file, write_json
 from . import METHODS, TRACES_FILE, config_names, load_config, synthesize
 from ._grpo import DONE, training_summary
@@ -97,13 +98,14 @@ def baselines():
 
 
 @baselines.command("run")
+@renamed("--limit", "--train-limit", type=click.IntRange(min=1))
 @click.option("--method", type=click.Choice(sorted(METHODS)), required=True)
 @click.option("--pack", required=True)
 @click.option("--user", required=True)
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="use only the first N training records")
+@train_limit("use only the first N training records")
 @click.option("--demonstrated", type=click.IntRange(min=1), default=None, metavar="N",
-              help="only the training records retrieval shows to the first N test records (what evaluate --limit N "
-                   "reads; see --k)")
+              help="only the training records retrieval shows to the first N test records (what evaluate "
+                   "--test-limit N reads; see --k)")
 @click.option("--k", type=click.IntRange(min=1), default=4, show_default=True,
               help="demonstrations per test record, for --demonstrated")
 @click.option("--config", default="cpu", show_default=True, help=f"{', '.join(config_names())} or a JSON file")
@@ -112,9 +114,9 @@ def baselines():
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="run folder (default <runs>/baselines/<config>/<pack>/<user>/<method>)")
 @click.option("--no-cache", is_flag=True, help="do not read or write the LM call cache")
-def run_command(method, pack, user, limit, demonstrated, k, config, fidelity, out, no_cache):
+def run_command(method, pack, user, train_limit, demonstrated, k, config, fidelity, out, no_cache):
     """Write validated traces for one user split with a reference method, plus manifest.json."""
-    m = run_baseline(method, pack, user, config=config, limit=limit, demonstrated=demonstrated, k=k, out=out,
+    m = run_baseline(method, pack, user, config=config, limit=train_limit, demonstrated=demonstrated, k=k, out=out,
                      fidelity=fidelity, lm_cache=not no_cache)
     folder = Path(out) if out else run_dir(method, m["config"]["name"], pack, user)
     rows = [[stage, s["calls"], s["cache_hits"], s["prompt_tokens"], s["completion_tokens"], f"{s['seconds']:.1f}"]

@@ -90,9 +90,10 @@ def test_predictions_missing_for_a_test_record_are_refused(splits):
 
 def test_cli_prints_one_line_and_exits_2_on_bad_traces(traces_files, tmp_path):
     short = _rewrite(traces_files["method"], tmp_path / "t.jsonl", lambda rows: rows[:1])  # demonstrated ones missing
-    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "evaluate", "--traces", str(short), "--baseline",
-                           str(traces_files["backward"]), "--pack", PACK, "--user", USER], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "evaluate", "--method-traces", str(short),
+                           "--baseline-traces", str(traces_files["backward"]), "--pack", PACK, "--user", USER,
+                           "--name", "m"],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "have no trace" in errors[0] and "Traceback" not in proc.stderr
@@ -133,8 +134,8 @@ def test_cli_needs_a_method_name_unless_a_baselines_manifest_gives_it(traces_fil
 
     run = tmp_path / "run"
     write_jsonl(run / "output" / "traces.jsonl", read_jsonl(traces_files["method"]))
-    argv = [sys.executable, "-m", "benchmark.cli", "evaluate", "--traces", str(run / "output" / "traces.jsonl"),
-            "--baseline", str(traces_files["backward"]), "--pack", "no-such-pack", "--user", USER]
+    argv = [sys.executable, "-m", "benchmark.cli", "evaluate", "--method-traces", str(run / "output" / "traces.jsonl"),
+            "--baseline-traces", str(traces_files["backward"]), "--pack", "no-such-pack", "--user", USER]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "give --name" in proc.stderr and "Traceback" not in proc.stderr
     write_json(run / "manifest.json", {"method": "recon_select"})

@@ -29,9 +29,9 @@ def test_unknown_model_names_are_refused_with_the_closest_known_one():
 
 
 @pytest.mark.parametrize("argv, option", [
-    (["evaluate", "--judge", "nomodel", "--baseline", "README.md", "--pack", "p", "--user", "u"], "--judge"),
-    (["evaluate", "--backend", "vlm", "--baseline", "README.md", "--pack", "p", "--user", "u"], "--backend"),
-    (["evaluate", "--k", "0", "--baseline", "README.md", "--pack", "p", "--user", "u"], "--k"),
+    (["evaluate", "--judge", "nomodel", "--baseline-traces", "README.md", "--pack", "p", "--user", "u"], "--judge"),
+    (["evaluate", "--backend", "vlm", "--baseline-traces", "README.md", "--pack", "p", "--user", "u"], "--backend"),
+    (["evaluate", "--k", "0", "--baseline-traces", "README.md", "--pack", "p", "--user", "u"], "--k"),
     (["controls", "--pack", "p", "--user", "u", "--action-model", "smollm2-135M"], "--action-model"),
     (["serve", "--model", "nomodel"], "--model"),
     (["demo", "--model", "nomodel"], "--model"),

@@ -224,11 +224,11 @@ def test_policy_file_and_flags_reach_the_outcome(hostile, build_pack_once, tmp_p
     (tmp_path / "policy.toml").write_text('on_excess = "refuse"\npids = 100\n')
     folder = hostile("good", resources={"pids": 200})
     result = CliRunner().invoke(cli, ["submit", str(folder), "--pack", "scotus", "--user", user, "--runner",
-                                      "local", "--limit", "3", "--no-evaluate", "--policy",
+                                      "local", "--train-limit", "3", "--no-evaluate", "--policy",
                                       str(tmp_path / "policy.toml")])
     assert result.exit_code == 1 and "over_policy" in result.output and "pids 200 > 100" in result.output
     result = CliRunner().invoke(cli, ["submit", str(folder), "--pack", "scotus", "--user", user, "--runner",
-                                      "local", "--limit", "3", "--no-evaluate", "--policy",
+                                      "local", "--train-limit", "3", "--no-evaluate", "--policy",
                                       str(tmp_path / "policy.toml"), "--on-excess", "clamp"])
     assert result.exit_code == 0, result.output
     assert "pids 200 -> 100" in result.output
@@ -238,8 +238,8 @@ def test_policy_file_and_flags_reach_the_outcome(hostile, build_pack_once, tmp_p
 def test_every_split_runs_and_submit_never_tracebacks(hostile, build_pack_once):
     build_pack_once("scotus")
     folder = hostile("deep")
-    result = CliRunner().invoke(cli, ["submit", str(folder), "--pack", "scotus", "--runner", "local", "--limit", "4",
-                                      "--no-evaluate"])
+    result = CliRunner().invoke(cli, ["submit", str(folder), "--pack", "scotus", "--runner", "local",
+                                      "--train-limit", "4", "--no-evaluate"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     sub = load_submission(folder)
     for user in packs.users("scotus"):

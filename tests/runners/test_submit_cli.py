@@ -24,7 +24,7 @@ def test_example_submission_runs_end_to_end_through_submit(runner, request, buil
     build_pack_once("scotus")
     user = packs.users("scotus")[0]
     result = CliRunner().invoke(cli, ["submit", str(EXAMPLE), "--pack", "scotus", "--user", user, "--runner", runner,
-                                      "--limit", "5", "--no-evaluate"])
+                                      "--train-limit", "5", "--no-evaluate"])
     assert result.exit_code == 0, result.output
     assert "ok" in result.output
     base = submission_runs_dir(load_submission(EXAMPLE), "scotus", user)
@@ -53,7 +53,7 @@ def test_manifest_cannot_send_host_files_into_a_build(tmp_path):
 
 def test_submit_demonstrated_runs_on_just_the_records_the_test_slice_shows(build_pack_once):
     """``--demonstrated N``: the submission gets the training records retrieval shows to the first N test records
-    (k = 4), in split order; an --eval-limit beyond N is refused before anything runs."""
+    (k = 4), in split order; a --test-limit beyond N is refused before anything runs."""
     from benchmark.retrieval import demonstrated
 
     build_pack_once("pmq-sample")
@@ -68,5 +68,5 @@ def test_submit_demonstrated_runs_on_just_the_records_the_test_slice_shows(build
     assert [t["id"] for t in read_jsonl(run_dir / "traces.jsonl")] == want
 
     refused = CliRunner().invoke(cli, ["submit", str(EXAMPLE), "--pack", "pmq-sample", "--runner", "local",
-                                       "--demonstrated", "3", "--eval-limit", "5"])
-    assert refused.exit_code != 0 and "eval_limit" in str(refused.exception)
+                                       "--demonstrated", "3", "--test-limit", "5"])
+    assert refused.exit_code != 0 and "test_limit" in str(refused.exception)

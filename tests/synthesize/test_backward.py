@@ -61,7 +61,7 @@ def test_baselines_run_writes_validated_traces_and_a_manifest(slice_records, tin
     monkeypatch.setenv("RECONBENCH_LM_CACHE", str(shared_cache))  # the calls of the tests above are reused
     write_json(tmp_path / "tiny.json", tiny_config)
     result = CliRunner().invoke(cli, ["baselines", "run", "--method", "backward", "--pack", PACK, "--user", USER,
-                                      "--limit", "2", "--config", str(tmp_path / "tiny.json"),
+                                      "--train-limit", "2", "--config", str(tmp_path / "tiny.json"),
                                       "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     manifest = read_json(tmp_path / "run" / "manifest.json")

@@ -1,0 +1,83 @@
+"""One meaning per flag: the commands that run or evaluate a comparison show the same option names for the same
+things, the old spellings still work for one version with a warning, and no command shows a flag whose meaning
+differs between commands (``--limit`` meant test records in some and training records in others)."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+from click.core import ParameterSource
+from click.testing import CliRunner
+
+from benchmark.cli import cli
+from benchmark.flags import renamed
+
+COMMANDS = {"evaluate": ["evaluate"], "controls": ["controls"], "transfer": ["transfer"], "submit": ["submit"],
+            "demo": ["demo"], "baselines run": ["baselines", "run"]}
+# option -> the commands that take it (each of them must show it; none may show a retired spelling)
+SHARED = {
+    "--pack": ["evaluate", "controls", "transfer", "submit", "demo", "baselines run"],
+    "--user": ["evaluate", "controls", "transfer", "submit", "demo", "baselines run"],
+    "--test-limit": ["evaluate", "controls", "transfer", "submit", "demo"],
+    "--train-limit": ["evaluate", "controls", "transfer", "submit", "baselines run"],
+    "--baseline-traces": ["evaluate", "controls", "submit"],
+    "--protocol": ["evaluate", "controls", "submit", "demo"],
+    "--action-model": ["evaluate", "controls", "transfer", "submit"],
+    "--judge": ["evaluate", "controls", "transfer", "submit"],
+    "--backend": ["evaluate", "controls", "transfer", "submit"],
+    "--k": ["evaluate", "controls", "baselines run"],
+    "--demonstrated": ["submit", "baselines run"],
+}
+RETIRED = ("--limit", "--eval-limit", "--traces", "--baseline")
+
+
+def _options(command: str) -> set[str]:
+    out = CliRunner().invoke(cli, [*COMMANDS[command], "--help"], terminal_width=200).output
+    return set(re.findall(r"^\s+(--[a-z][a-z-]*)", out, re.M))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_the_shared_names_and_no_retired_spelling(command):
+    shown = _options(command)
+    missing = [opt for opt, where in SHARED.items() if command in where and opt not in shown]
+    assert not missing, f"{command} lacks {missing}"
+    assert not set(RETIRED) & shown, f"{command} still shows {sorted(set(RETIRED) & shown)}"
+
+
+def _probe():
+    seen = {}
+
+    @click.command()
+    @renamed("--limit", "--test-limit", type=int)
+    @click.option("--test-limit", type=int, default=None)
+    def probe(test_limit):
+        ctx = click.get_current_context()
+        seen.update(value=test_limit, params=dict(ctx.params),
+                    source=ctx.get_parameter_source("test_limit"))
+
+    return probe, seen
+
+
+def test_an_old_spelling_still_works_with_a_warning_and_is_recorded_as_the_new_one():
+    probe, seen = _probe()
+    result = CliRunner().invoke(probe, ["--limit", "7"])
+    assert result.exit_code == 0, result.output
+    assert "--limit is deprecated" in result.output and "use --test-limit" in result.output
+    assert seen["value"] == 7 and seen["params"] == {"test_limit": 7}
+    assert seen["source"] is ParameterSource.COMMANDLINE  # a recorded command line says --test-limit 7
+
+    probe, seen = _probe()
+    assert CliRunner().invoke(probe, ["--test-limit", "7"]).output == ""  # the new spelling: no warning
+    clash = CliRunner().invoke(_probe()[0], ["--limit", "7", "--test-limit", "8"])
+    assert clash.exit_code == 2 and "disagree" in clash.output
+
+
+def test_the_real_commands_accept_the_old_spellings(tmp_path):
+    # parsing only: an unknown pack stops each command right after its options were read
+    out = CliRunner().invoke(cli, ["controls", "--pack", "no-such-pack", "--user", "u", "--limit", "3"])
+    assert "--limit is deprecated" in out.output
+    out = CliRunner().invoke(cli, ["evaluate", "--traces", __file__, "--baseline", __file__, "--name", "m",
+                                   "--pack", "no-such-pack", "--user", "u", "--limit", "3"])
+    assert out.output.count("is deprecated") == 3
