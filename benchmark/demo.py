@@ -22,7 +22,7 @@ from .flags import renamed
 from .models.options import MODEL
 
 STEPS = 6
-DEMO_LIMIT = 12  # test turns: about 25 training turns of debates/biden are shown to them as demonstrations
+DEMO_LIMIT = 10  # test turns: 27 training turns of debates/biden are shown to them as demonstrations
 
 
 def _step(i: int, text: str, start: float) -> None:
