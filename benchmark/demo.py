@@ -115,7 +115,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
               help="board folder [default: <runs>/demo/leaderboard]")
 @click.option("--run-controls", is_flag=True,
               help="run the validity controls on the demo's own slice instead of using the repository's recorded "
-                   "report for the pack (a 12-turn slice is too small for the wrong-user control to pass)")
+                   "report for the pack (a slice this small is too small for the wrong-user control to pass)")
 def demo(pack, user, test_limit, model, protocol, board, run_controls):
     """Run the whole chain on a small slice of one user and print where the board is."""
     from .controls.report import read_report, table
