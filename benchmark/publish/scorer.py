@@ -48,15 +48,34 @@ def group_key(row: dict) -> tuple:
             row["action_model"]["fingerprint"])
 
 
+def pool_of(train: dict, k: int) -> dict:
+    """The demonstration pool a result or report was made with: training limit, window and k."""
+    return {"limit": train.get("limit"), "window": train.get("window", "oldest"), "k": k}
+
+
+def _describe(pool: dict) -> str:
+    what = ("the whole training split" if pool["limit"] is None else
+            f"the {pool['window']} {pool['limit']} training turns")
+    return f"{what}, k = {pool['k']}"
+
+
 def gate(doc: dict, reports: dict[tuple, dict]) -> dict:
     """``{"ranks", "reason", "href"}`` for one result: it ranks only when the latest control report for its
-    (protocol, judge, action model) on its pack passed. ``reports``: (protocol, judge fp, action fp, pack) -> the
-    latest report's ``{"ranks", "reason", "href"}`` (see ``latest_reports``)."""
+    (protocol, judge, action model) on its pack passed, with the same demonstration pool (training limit, window,
+    k: the controls showed the pool decides whether the wrong user is told apart). ``reports``: (protocol, judge fp,
+    action fp, pack) -> the latest report's ``{"ranks", "reason", "href"}`` and ``pool`` (see ``latest_reports``).
+    A result that records no pool (made before the pool was recorded) is gated by the pack alone."""
     pack = doc["pack"]["name"]
     rep = reports.get((protocol_of(doc), doc["judge"]["fingerprint"], doc["action_model"]["fingerprint"], pack))
     if rep is None:
         return {"ranks": False, "reason": f"{pack}: no control report for this protocol, judge and action model",
                 "href": None}
+    if rep["ranks"] and rep.get("pool") is not None and "train" in doc:
+        mine = pool_of(doc["train"], doc["retrieval"]["k"])
+        if mine != rep["pool"]:
+            return {"ranks": False, "href": rep["href"],
+                    "reason": f"{pack}: the controls passed with {_describe(rep['pool'])} as the demonstration "
+                              f"pool; this result used {_describe(mine)}"}
     return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
 
 
@@ -166,7 +185,8 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
             page = path.with_suffix(".md") if path.with_suffix(".md").exists() else path
             ok, why = ranks(rep)
             by_user[key] = (rep["created_at"], {"ranks": ok, "reason": f"{rep['user']}: {why}",
-                                                "href": page.relative_to(board_dir).as_posix()})
+                                                "href": page.relative_to(board_dir).as_posix(),
+                                                "pool": pool_of(rep["train"], rep["settings"]["k"])})
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
         entry = by_user[key][1]

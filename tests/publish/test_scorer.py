@@ -92,3 +92,33 @@ def test_results_from_the_local_runner_are_marked_unisolated(make_result, tmp_pa
     assert _row(scores, "mine")["unisolated"] and not _row(scores, "theirs")["unisolated"]
     page = render_html(scores, [], [])
     assert page.count('class="badge unisolated"') >= 1 and "mine (unisolated)" in render_markdown(scores, [])
+
+
+def test_a_result_ranks_only_with_the_demonstration_pool_its_controls_passed_with(make_result, make_report,
+                                                                                   tmp_path):
+    """The controls showed that the pool decides whether another person's demonstrations are told apart (oldest 48
+    turns: not; the whole split: yes), so a passing report vouches for results made with its pool only."""
+    from benchmark.evaluate.result import finalize
+    from benchmark.io import write_json
+    from benchmark.publish.scorer import aggregate, latest_reports
+
+    from .conftest import PASSING
+
+    board = tmp_path / "board"
+    write_json(board / "controls/pairwise/smollm2/debates--biden.json",  # the report's pool: first 24, k = 4
+               make_report("debates", "biden", PASSING))
+
+    def with_pool(method: str, limit: int | None) -> dict:
+        doc = make_result(method, "debates", "biden", ["method"] * 6 + ["baseline"] * 2)
+        doc = {k: v for k, v in doc.items() if k not in ("digest", "run")}
+        doc["train"] = {"n_total": 400, "n_used": limit or 400, "limit": limit}
+        return finalize(doc, {"created_at": "2026-01-02T03:04:05Z", "costs": {}})
+
+    results = [(tmp_path / f"{m}.json", with_pool(m, lim)) for m, lim in (("same", 24), ("other", 8))]
+    legacy = make_result("legacy", "debates", "biden", ["method"] * 3)  # records no pool: gated by the pack
+    rows = {r["method"]: r for r in aggregate(results + [(tmp_path / "legacy.json", legacy)],
+                                             reports=latest_reports(board))["rows"]}
+    assert rows["same"]["controls"]["ranks"] and rows["legacy"]["controls"]["ranks"]
+    assert not rows["other"]["controls"]["ranks"]
+    assert ("the controls passed with the oldest 24 training turns, k = 4 as the demonstration pool; this result "
+            "used the oldest 8 training turns, k = 4") in rows["other"]["controls"]["reason"]
