@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-leaderboard/controls}
-for pack in debates scotus briefings pmq-sample; do
+for pack in debates scotus briefings forum pmq-sample; do
   reconbench packs verify "$pack" >/dev/null 2>&1 || reconbench packs build "$pack"
 done
 # judge-free likelihood (the CPU default), SmolLM2-135M as action model: the first 60 test turns, each user's whole
@@ -15,6 +15,7 @@ done
 reconbench controls --pack debates --user biden --protocol likelihood --test-limit 60 --out "$OUT"
 reconbench controls --pack scotus --user sotomayor --protocol likelihood --test-limit 60 --out "$OUT"
 reconbench controls --pack briefings --user jean-pierre --protocol likelihood --test-limit 60 --out "$OUT"
+reconbench controls --pack forum --user steeeeve --protocol likelihood --test-limit 60 --out "$OUT"
 # pmq-sample has one user: no wrong-user control, so no positive control applies to likelihood there
 # judge protocols, SmolLM2-135M as action model and judge: 24 training and 8 test turns, 64-token predictions
 for protocol in pairwise pairwise-calibrated pointwise; do
