@@ -32,22 +32,11 @@ def _step(i: int, text: str, start: float) -> None:
 def recorded_reports(pack: str, protocol: str, model_fingerprint: str) -> list[Path]:
     """The repository's recorded control reports (``leaderboard/controls``) for ``pack`` under ``protocol`` with
     this model as action model and judge: what the published board gates ``pack`` by."""
-    from .controls.report import protocol_name, read_report
-    from .errors import DataError
+    from .controls.report import protocol_name, readable_reports
 
-    root = paths.LEADERBOARD_DIR / "controls"
-    found = []
-    for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
-        if path.name == "index.json":
-            continue
-        try:
-            rep = read_report(path)
-        except DataError:
-            continue
-        if (rep["pack"]["name"], protocol_name(rep), rep["action_model"]["fingerprint"],
-                rep["judge"]["fingerprint"]) == (pack, protocol, model_fingerprint, model_fingerprint):
-            found.append(path)
-    return found
+    return [path for path, rep in readable_reports(paths.LEADERBOARD_DIR / "controls")
+            if (rep["pack"]["name"], protocol_name(rep), rep["action_model"]["fingerprint"],
+                rep["judge"]["fingerprint"]) == (pack, protocol, model_fingerprint, model_fingerprint)]
 
 
 def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LIMIT, model: str = "smollm2-135m",

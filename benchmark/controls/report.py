@@ -8,6 +8,7 @@ the latest one for each (protocol, judge, action model, pack) and rank only what
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from tabulate import tabulate
@@ -58,6 +59,16 @@ def read_report(path: Path | str) -> dict:
     doc = read_json(path)
     check(doc, file=path)
     return doc
+
+
+def readable_reports(root: Path) -> Iterator[tuple[Path, dict]]:
+    """``(path, report)`` for every report file under ``root`` that reads and validates, in path order (the index
+    is not a report; a file that does not validate proves nothing, so readers of the board skip it)."""
+    for path in sorted(p for p in root.rglob("*.json") if p.name != INDEX) if root.is_dir() else []:
+        try:
+            yield path, read_report(path)
+        except DataError:
+            continue
 
 
 def _value(v: dict) -> str:

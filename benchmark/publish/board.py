@@ -11,7 +11,6 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ..errors import DataError
 from ..io import atomic_write_text, read_json, write_json
 from .plot import win_rate_plot
 
@@ -336,15 +335,11 @@ def load_transfers(board_dir: Path) -> list[dict]:
 def load_controls(board_dir: Path) -> list[dict]:
     """The latest control report per (protocol, judge, action model, pack, user) under ``<board>/controls/``, with
     whether it ranks; the link goes to the Markdown page beside the JSON when there is one."""
-    from ..controls.report import protocol_name, ranks, read_report
+    from ..controls.report import protocol_name, ranks, readable_reports
 
     latest: dict[tuple, dict] = {}
-    root = board_dir / "controls"
-    for path in sorted(p for p in root.rglob("*.json") if p.name != "index.json") if root.is_dir() else []:
-        try:
-            doc = read_report(path)
-        except DataError:  # the controls stage checks its own files; one the board cannot read is not linked
-            continue
+    # the controls stage checks its own files; one the board cannot read is not linked
+    for path, doc in readable_reports(board_dir / "controls"):
         page = next((p for p in (path.with_suffix(".html"), path.with_suffix(".md")) if p.exists()), path)
         ok, why = ranks(doc)
         entry = {"protocol": protocol_name(doc), "judge": doc["judge"]["name"],

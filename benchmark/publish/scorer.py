@@ -169,16 +169,11 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     """(protocol, judge fp, action model fp, pack) -> ``{"ranks", "reason", "href"}`` of the newest control report
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
     every reported user passed)."""
-    from ..controls.report import protocol_name, ranks, read_report
-    from ..errors import DataError
+    from ..controls.report import protocol_name, ranks, readable_reports
 
-    root = board_dir / "controls"
     by_user: dict[tuple, tuple] = {}
-    for path in sorted(p for p in root.rglob("*.json") if p.name != "index.json") if root.is_dir() else []:
-        try:
-            rep = read_report(path)
-        except DataError:  # an unreadable report proves nothing: the results it would gate stay unranked
-            continue
+    # an unreadable report proves nothing: the results it would gate stay unranked
+    for path, rep in readable_reports(board_dir / "controls"):
         key = (protocol_name(rep), rep["judge"]["fingerprint"], rep["action_model"]["fingerprint"],
                rep["pack"]["name"], rep["user"])
         if key not in by_user or rep["created_at"] > by_user[key][0]:
