@@ -18,11 +18,12 @@ COMMANDS: dict[str, str] = {
     "baselines": "benchmark.synthesize.cli:baselines",
     "evaluate": "benchmark.evaluate.cli:evaluate",
     "rescore": "benchmark.evaluate.cli:rescore",
-    "submit": "benchmark.runners.cli:submit",
+    "submit": "benchmark.orchestrate.submit:submit",
     "images": "benchmark.runners.cli:images",
     "leaderboard": "benchmark.publish.cli:leaderboard",
     "transfer": "benchmark.publish.cli:transfer",
     "controls": "benchmark.controls.cli:controls",
+    "grid": "benchmark.orchestrate.cli:grid",
     "demo": "benchmark.demo:demo",
 }
 

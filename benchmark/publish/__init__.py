@@ -40,28 +40,54 @@ def add(result: Path | str, board: Path | str | None = None) -> Path:
     return add_many([result], board)[0]
 
 
-def add_many(results: list[Path | str], board: Path | str | None = None) -> list[Path]:
+def add_many(results: list[Path | str], board: Path | str | None = None, *, replace: bool = False) -> list[Path]:
     """Add several result files all-or-nothing: every file is checked against the store and against the others
-    first; if any is refused, or the rebuild fails, none stays in the store."""
-    from .store import load_result, result_key
+    first; if any is refused, or the rebuild fails, none stays in the store. ``replace``: a stored result with the
+    same key is replaced (kept if it is the same result, by digest) instead of refusing the new file; if anything
+    fails, the replaced files are put back."""
+    from .store import load_result, load_results, result_key
 
     board = board_dir(board)
     keys: dict[tuple, Path] = {}
+    docs = []
     for r in results:  # refuse duplicates among the new files before anything is written
-        key = result_key(load_result(r))
+        doc = load_result(r)
+        key = result_key(doc)
         if key in keys:
             from ..errors import DataError
             raise DataError(f"same (submission, pack, user, action model, judge, protocol) as {keys[key]}", file=r)
         keys[key] = Path(r)
+        docs.append((Path(r), doc))
+    removed: dict[Path, bytes] = {}
+    if replace:
+        stored_by_key = {result_key(d): (p, d) for p, d in load_results(results_dir(board))}
+        kept = []
+        for _, doc in docs:
+            old = stored_by_key.get(result_key(doc))
+            if old is not None and old[1]["digest"] == doc["digest"]:
+                kept.append(old[0])  # already there: nothing to do
+                continue
+            if old is not None:
+                removed[old[0]] = old[0].read_bytes()
+            kept.append(None)
+        results = [r for (r, _), k in zip(docs, kept) if k is None]
+        unchanged = [k for k in kept if k is not None]
+    else:
+        results, unchanged = [r for r, _ in docs], []
     stored: list[Path] = []
     try:
+        for path in removed:
+            path.unlink()
         for r in results:
             stored.append(add_result(r, results_dir(board)))
         build(board)
     except BaseException:
         for path in stored:
             path.unlink(missing_ok=True)
-        if stored:
+        for path, data in removed.items():
+            from ..io import atomic_write_bytes
+            atomic_write_bytes(path, data)
+        if stored or removed:
             build(board)  # the board as it was before
         raise
-    return stored
+    return unchanged + stored

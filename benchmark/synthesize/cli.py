@@ -3,6 +3,7 @@ entry as the submissions, and write a validated traces file plus a run manifest 
 
 from __future__ import annotations
 
+import copy
 import platform
 import time
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limit: int | None = None,
+def run_baseline(method: str, pack: str, user: str, *, config: str | Path | dict = "cpu", limit: int | None = None,
                  demonstrated: int | None = None, k: int = 4, out: Path | str | None = None,
                  fidelity: str | None = None, lm_cache: bool | str | Path = True) -> dict:
     """Run ``method`` on the training split of ``pack``/``user`` (the first ``limit`` records) and write
@@ -51,7 +52,7 @@ def run_baseline(method: str, pack: str, user: str, *, config: str = "cpu", limi
     from ..packs import load_split
     from ..runners import prepare_input, validate_output
 
-    cfg = load_config(config)
+    cfg = copy.deepcopy(config) if isinstance(config, dict) else load_config(config)
     if fidelity:
         if fidelity not in FIDELITY:
             raise DataError(f"unknown fidelity scorer {fidelity!r}; known: {', '.join(FIDELITY)}")

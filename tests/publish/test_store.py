@@ -125,3 +125,28 @@ def test_adding_several_files_is_all_or_nothing(board, write_result, make_result
         publish.add_many([good, dup], board)
     assert not list(publish.results_dir(board).rglob("*.json"))
     assert len(publish.add_many([good], board)) == 1
+
+
+def test_replace_swaps_a_same_key_result_keeps_an_identical_one_and_restores_on_failure(seeded, write_result,
+                                                                                       make_result):
+    """What `reconbench grid` publishes with: a rerun's result replaces the stored one of its key; the same result
+    is left alone; a refused batch puts every replaced file back."""
+    stored = next((seeded / "results").rglob("*.json"))
+    same = write_result(make_result("recon_select", "debates", "biden", ["method"] * 5 + ["baseline"] * 3), "s.json")
+    assert publish.add_many([same], seeded, replace=True) == [stored]
+    newer = write_result(make_result("recon_select", "debates", "biden", ["tie"] * 4), "newer.json")
+    before = snapshot(seeded)
+    bad = write_result({"not": "a result"}, "bad.json")
+    with pytest.raises(DataError):
+        publish.add_many([newer, bad], seeded, replace=True)
+    assert snapshot(seeded) == before
+    broken = write_result(make_result("recon_grpo", "debates", "biden", ["tie"]), "broken.json")
+    doc = json.loads(broken.read_text())
+    doc["summary"]["dimensions"]["overall"]["wins"] = 99  # an edited file: refused before anything changes
+    broken.write_text(json.dumps(doc))
+    with pytest.raises(DataError):
+        publish.add_many([newer, broken], seeded, replace=True)
+    assert snapshot(seeded) == before
+    publish.add_many([newer], seeded, replace=True)
+    docs = [json.loads(p.read_text()) for p in (seeded / "results").rglob("*.json")]
+    assert len(docs) == 1 and docs[0]["summary"]["dimensions"]["overall"]["ties"] == 4

@@ -262,7 +262,7 @@ def packs_root() -> Path:
 
 
 def test_baseline_is_only_the_projects_own_backward_run(tmp_path, monkeypatch):
-    from benchmark.runners.cli import _baseline_traces
+    from benchmark.orchestrate.submit import recorded_backward_traces as _baseline_traces
 
     monkeypatch.setenv("RECONBENCH_RUNS", str(tmp_path / "runs"))
     forged = tmp_path / "runs" / "submissions" / "backward" / "1" / "scotus" / "someone" / "20250101T000000Z-00000000"
