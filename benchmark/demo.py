@@ -46,7 +46,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
     from .controls.report import read_report, write_report
     from .controls.run import run_controls
     from .evaluate.protocols import DEFAULT
-    from .publish._slice import ensure_pack, evaluate_slice, slice_config, synthesize_slice
+    from .orchestrate.slices import ensure_pack, evaluate_slice, slice_config, synthesize_slice
 
     start = time.perf_counter()
     board = Path(board) if board is not None else paths.runs_dir() / "demo" / "leaderboard"

@@ -1,14 +1,14 @@
 """The package's own import graph follows the pipeline: no module imports a stage above its own.
 
-The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> publish -> controls -> orchestrate,
+The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> controls -> publish -> orchestrate,
 with ``benchmark/demo.py`` and ``benchmark/cli.py`` on top (they compose everything). Top-level modules such as
 ``errors``, ``io``, ``leak``, ``paths``, ``prompts`` and ``schema`` are shared and sit below every stage. A stage may
 import its own modules and any stage below it. Imports are read with ``ast`` from every ``benchmark/**/*.py``,
 including imports inside functions: a lazy import is still a dependency.
 
-ALLOWED lists the exceptions that exist today, each with the reason; issue 14 (one orchestration layer) is meant to
-remove them. A new upward import fails the first test; removing one of the listed imports fails the second until
-its entry is deleted, so the list stays an exact record."""
+ALLOWED lists the exceptions, each with the reason (none today: issue 14 moved the chaining of stages into
+``benchmark/orchestrate``). A new upward import fails the first test; removing one of the listed imports fails the
+second until its entry is deleted, so the list stays an exact record."""
 
 from __future__ import annotations
 
@@ -19,20 +19,11 @@ from pathlib import Path
 from benchmark.paths import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "benchmark"
-STAGES = ("packs", "models", "synthesize", "runners", "evaluate", "publish", "controls", "orchestrate")
+STAGES = ("packs", "models", "synthesize", "runners", "evaluate", "controls", "publish", "orchestrate")
 ON_TOP = ("benchmark.demo", "benchmark.cli")
 
 # (importing module, stage it imports) -> why the upward import exists today
-ALLOWED = {
-    ("benchmark.synthesize.cli", "runners"):
-        "`reconbench baselines run` writes the submission input folder and validates its output with the harness's "
-        "prepare_input/validate_output, so the reference methods go through the same contract as submissions",
-    ("benchmark.publish.board", "controls"):
-        "the board shows the latest control report per judge and greys out groups whose controls failed; it reads "
-        "reports and the ranking rule through controls.report",
-    ("benchmark.publish.scorer", "controls"):
-        "the scorer ranks a (protocol, judge, action model) group only when its control reports pass; it reads them "
-        "through controls.report",
+ALLOWED: dict[tuple[str, str], str] = {
 }
 
 
@@ -106,3 +97,35 @@ def test_no_module_imports_a_stage_above_its_own():
 def test_every_allowed_exception_still_exists():
     stale = sorted(set(ALLOWED) - set(upward_imports()))
     assert not stale, f"these upward imports are gone: delete their ALLOWED entries in tests/test_imports.py: {stale}"
+
+
+# the stages a chain runs; packs and models are the foundation every stage reads (data and LMs), not a step of it
+PIPELINE = ("synthesize", "runners", "evaluate", "controls", "publish")
+# module -> why it still runs two pipeline stages itself
+CHAINING_ALLOWED = {
+    "benchmark.controls.run": "the controls synthesize the Backward Synthesis traces they need (through the "
+                              "harness's input folder and validator) before evaluating; moving that step to "
+                              "benchmark.orchestrate is the remaining part of issue 14",
+    "benchmark.publish.scorer": "reads, runs nothing: result files and statistics (benchmark.evaluate) and the control "
+                                "reports that decide what ranks (benchmark.controls.report)",
+}
+
+
+def chains() -> dict[str, list[str]]:
+    """module outside benchmark.orchestrate and the top -> the other pipeline stages it imports, if two or more."""
+    found = {}
+    for module, targets in import_graph().items():
+        own = rank(module)[1]
+        if own == "orchestrate" or module in ON_TOP:
+            continue
+        other = sorted({rank(t)[1] for t in targets} & set(PIPELINE) - {own})
+        if len(other) >= 2:
+            found[module] = other
+    return found
+
+
+def test_only_the_orchestration_layer_chains_stages():
+    new = {m: s for m, s in chains().items() if m not in CHAINING_ALLOWED}
+    assert not new, f"these modules chain pipeline stages; move the chaining to benchmark/orchestrate: {new}"
+    stale = sorted(set(CHAINING_ALLOWED) - set(chains()))
+    assert not stale, f"these modules no longer chain stages: delete their CHAINING_ALLOWED entries: {stale}"

@@ -54,11 +54,12 @@ def _run(cell: dict) -> dict:
     from .. import paths
     from ..evaluate import evaluate
     from ..io import dumps_canonical, sha256_text
-    from ..packs import build_pack, load_split, verify_pack
-    from ..synthesize.cli import run_baseline
+    from ..packs import load_split
+    from .baselines import run_baseline
+    from .slices import ensure_pack
 
     pack, user, s = cell["pack"], cell["user"], cell["settings"]
-    _ensure_pack(pack, build_pack, verify_pack)
+    ensure_pack(pack)
     config = s["config"]
     test_limit, train_limit, k = s["test_limit"], s["train_limit"], s["k"]
     root = paths.runs_dir() / "grid"
@@ -104,15 +105,6 @@ def _run(cell: dict) -> dict:
                       train_limit=train_limit, seed=s["seed"], unisolated=unisolated, out=work / "result.json",
                       **extra)
     return {"status": "ok", "result": result, "failure": None}
-
-
-def _ensure_pack(pack: str, build_pack, verify_pack) -> None:
-    from ..errors import PackIntegrityError
-
-    try:
-        verify_pack(pack)
-    except PackIntegrityError:
-        build_pack(pack)
 
 
 def main(argv: list[str]) -> int:

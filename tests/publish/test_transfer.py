@@ -9,8 +9,9 @@ import pytest
 
 from benchmark import publish
 from benchmark.evaluate import read_result
+from benchmark.orchestrate.transfer import run_transfer
 from benchmark.paths import runs_dir
-from benchmark.publish.transfer import digest, run_transfer, save_transfer
+from benchmark.publish.transfer import digest, save_transfer
 from benchmark.schema import validate
 from benchmark.synthesize import load_config
 

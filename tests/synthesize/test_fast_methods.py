@@ -75,9 +75,9 @@ def test_baselines_run_demonstrated_writes_traces_for_just_what_the_test_slice_s
     those traces are enough to evaluate that slice (the evaluation refuses a slice that shows more)."""
     from benchmark.evaluate import evaluate
     from benchmark.io import read_json, write_json
+    from benchmark.orchestrate.baselines import run_baseline
     from benchmark.packs import load_split
     from benchmark.retrieval import demonstrated
-    from benchmark.synthesize.cli import run_baseline
 
     cfg = tmp_path / "fake.json"
     write_json(cfg, fake_config)

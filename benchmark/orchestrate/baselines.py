@@ -1,5 +1,7 @@
-"""``reconbench baselines``: run the reference synthesizers on a pack's user split, in process, through the same
-entry as the submissions, and write a validated traces file plus a run manifest (models, config, cost)."""
+"""``reconbench baselines``: run the reference synthesizers (benchmark.synthesize) on a pack's user split, in
+process, through the submission contract of the harness (benchmark.runners: the input folder, the output
+validation), and write a validated traces file plus a run manifest (models, config, cost). It chains two stages, so
+it lives in the orchestration layer."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from .. import paths
 from ..errors import DataError
 from ..flags import renamed, train_limit
 from ..io import sha256_file, write_json
-from . import METHODS, TRACES_FILE, config_names, load_config, synthesize
-from ._grpo import DONE, training_summary
-from .fidelity import FIDELITY
+from ..synthesize import METHODS, TRACES_FILE, config_names, load_config, synthesize
+from ..synthesize._grpo import DONE, training_summary
+from ..synthesize.fidelity import FIDELITY
 
 _PACKAGES = ("reconbench", "torch", "transformers", "trl", "peft", "sentence-transformers", "vllm")
 
