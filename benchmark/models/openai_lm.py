@@ -11,6 +11,7 @@ requests of a batch run concurrently.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import threading
@@ -67,6 +68,12 @@ class OpenAILM:
         self._rate = _RateLimit(requests_per_minute)
         self.fingerprint = self._server_fingerprint(base_url)
 
+    def _map(self, fn, items: list) -> list:
+        """``fn`` over ``items`` on the request threads, each in a copy of the caller's context, so that usage is
+        recorded under the caller's pipeline stage (``benchmark.models.stage``), not the threads' default."""
+        contexts = [contextvars.copy_context() for _ in items]
+        return list(self._pool.map(lambda pair: pair[0].run(fn, pair[1]), zip(contexts, items)))
+
     def _server_fingerprint(self, base_url: str) -> str:
         try:
             listed = self.client.models.list().data
@@ -94,7 +101,7 @@ class OpenAILM:
                 kw["stop"] = list(params.stop)
             return [c.message.content or "" for c in self._create(**kw).choices]
 
-        return list(self._pool.map(one, prompts))
+        return self._map(one, prompts)
 
     def loglikelihood(self, requests: list[tuple[Messages, str]]) -> list[float]:
         def one(request):
@@ -117,7 +124,7 @@ class OpenAILM:
                 covered += len(token.get("decoded_token") or "")
             return total
 
-        return list(self._pool.map(one, requests))
+        return self._map(one, requests)
 
     def score_options(self, prompts: list[Messages], options: list[str]) -> list[dict[str, float]]:
         def one(messages):
@@ -136,4 +143,4 @@ class OpenAILM:
                 return {opt: 1 / len(options) for opt in options}
             return {opt: p / total for opt, p in probs.items()}
 
-        return list(self._pool.map(one, prompts))
+        return self._map(one, prompts)

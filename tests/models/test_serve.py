@@ -67,6 +67,17 @@ def test_loglikelihood_over_http_equals_in_process(remote, uncached):
     assert remote.loglikelihood(requests) == pytest.approx(uncached.loglikelihood(requests), abs=1e-4)
 
 
+def test_usage_over_http_is_recorded_under_the_callers_stage(remote):
+    """The requests run on the client's threads; their calls still count for the stage the caller is in (a result's
+    costs read them per stage)."""
+    from benchmark.models import stage
+
+    with stage("likelihood-probe"):
+        remote.loglikelihood([(CAPITAL, "Paris.")])
+        remote.score_options([CHOICE], ["A", "B"])
+    assert remote.usage.as_dict()["likelihood-probe"]["calls"] == 2
+
+
 def test_score_options_over_http_equals_in_process(remote, uncached):
     (over_http,), (local,) = remote.score_options([CHOICE], ["A", "B"]), uncached.score_options([CHOICE], ["A", "B"])
     assert over_http == pytest.approx(local, abs=1e-4)
