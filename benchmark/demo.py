@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from . import paths
+from . import layout, paths
 from .flags import renamed
 from .models.options import MODEL
 
@@ -49,7 +49,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
     from .orchestrate.slices import ensure_pack, evaluate_slice, slice_config, synthesize_slice
 
     start = time.perf_counter()
-    board = Path(board) if board is not None else paths.runs_dir() / "demo" / "leaderboard"
+    board = Path(board) if board is not None else layout.demo_dir() / "leaderboard"
     _step(1, f"pack {pack}: verify the built splits, or build them from {paths.raw_dir()}", start)
     ensure_pack(pack)
     config = slice_config("cpu", model)
@@ -63,7 +63,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
     protocol = protocol or DEFAULT
     _step(4, f"evaluate recon_select against backward on the first {limit} test turns, the whole training split "
              f"as the demonstration pool (protocol {protocol})", start)
-    out = paths.runs_dir() / "demo" / f"recon_select--{pack}--{user}--{protocol}.json"
+    out = layout.demo_dir() / f"recon_select--{pack}--{user}--{protocol}.json"
     result = evaluate_slice("recon_select", method, baseline, pack, user, train_limit=None, limit=limit,
                             action_model=model, judge=model, judge_mode="options", backend="transformers", out=out,
                             protocol=protocol)

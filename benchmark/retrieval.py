@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from . import layout
 from .io import atomic_write_bytes, dumps_canonical, sha256_file, sha256_text
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -71,7 +71,7 @@ class Embedder:
     """Encodes texts with the embedding model, reusing saved embeddings; counts texts encoded and seconds."""
 
     def __init__(self, cache_dir: Path | None = None):
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else paths.runs_dir() / "embeddings"
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else layout.embeddings_dir()
         self.usage = {"calls": 0, "seconds": 0.0, "cache_hits": 0}
 
     def embed(self, texts: list[str]) -> np.ndarray:

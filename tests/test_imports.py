@@ -2,8 +2,8 @@
 
 The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> controls -> publish -> orchestrate,
 with ``benchmark/demo.py`` and ``benchmark/cli.py`` on top (they compose everything). Top-level modules such as
-``errors``, ``io``, ``leak``, ``paths``, ``prompts`` and ``schema`` are shared and sit below every stage. A stage may
-import its own modules and any stage below it. Imports are read with ``ast`` from every ``benchmark/**/*.py``,
+``errors``, ``io``, ``layout``, ``leak``, ``paths``, ``prompts`` and ``schema`` are shared and sit below every
+stage. A stage may import its own modules and any stage below it. Imports are read with ``ast`` from every ``benchmark/**/*.py``,
 including imports inside functions: a lazy import is still a dependency.
 
 ALLOWED lists the exceptions, each with the reason (none today: issue 14 moved the chaining of stages into
@@ -83,7 +83,7 @@ def test_the_graph_is_read():
     graph = import_graph()
     assert "benchmark.models" in graph["benchmark.evaluate.pipeline"]
     assert "benchmark.evaluate.judge" in graph["benchmark.evaluate.pipeline"]  # `from . import judge as judge_mod`
-    assert "benchmark.paths" in graph["benchmark.evaluate.pipeline"]  # `from .. import paths`
+    assert "benchmark.layout" in graph["benchmark.evaluate.pipeline"]  # `from .. import layout`
     assert sum(map(len, graph.values())) > 200
 
 

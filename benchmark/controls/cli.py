@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from .. import paths
+from .. import layout
 from ..evaluate.predict import MAX_TOKENS
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..flags import TRACES, renamed, test_limit, train_limit
@@ -73,7 +73,7 @@ def controls(pack, user, judge, action_model, judge_mode, protocol, tie_band, ba
                           train_window=train_window,
                           only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
                           command=_command())
-    json_path, md_path = write_report(report, out if out is not None else paths.runs_dir() / "controls" / "reports")
+    json_path, md_path = write_report(report, out if out is not None else layout.controls_reports_dir())
     click.echo(table(report))
     click.echo(f"\n{report['passed']} passed, {report['failed']} failed; ranks on the board: "
                f"{'yes' if report['ranking']['ranks'] else 'NO'} ({report['ranking']['reason']})")

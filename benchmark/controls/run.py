@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .. import paths
+from .. import layout
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
 from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
@@ -46,7 +46,7 @@ HEALTH_FIELDS = ("order_flip_rate", "tie_rate", "first_position_win_rate", "leng
 
 def controls_dir(pack: str, user: str) -> Path:
     """Where the controls of ``pack``/``user`` keep their backward traces and result files."""
-    return paths.runs_dir() / "controls" / pack / user
+    return layout.controls_dir(pack, user)
 
 
 def backward_traces(pack: str, user: str, records: list[dict], *, config: str = "cpu") -> Path:

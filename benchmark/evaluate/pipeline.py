@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import paths
+from .. import layout
 from ..errors import DataError
 from ..io import dumps_canonical, sha256_text
 from ..models import get_lm
@@ -145,7 +145,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     lms = list({id(lm): lm for lm in (action_lm, judge_lm)}.values())
     before = [lm.usage.as_dict() for lm in lms]
     name = user_name(pack, user)
-    save_dir = paths.runs_dir() / "evaluate" / pack / user
+    save_dir = layout.evaluate_dir(pack, user)
 
     if proto.uses_judge:
         common = dict(k=k, seed=seed, max_tokens=max_tokens, test=test, embedder=embedder)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import paths
+from .. import layout
 from ..errors import DataError
 from ..io import dumps_canonical, read_jsonl, sha256_text, write_jsonl
 from ..models import GenParams, stage
@@ -160,7 +160,7 @@ def other_user_pool(pack: str, user: str, other: str, train_limit: int | None, w
 
 
 def default_path(pack: str, user: str, key: str) -> Path:
-    return paths.runs_dir() / "evaluate" / pack / user / "predictions" / f"{key}.jsonl"
+    return layout.predictions_file(pack, user, key)
 
 
 def predict(pack: str, user: str, traces: Traces | None, action_model, *, k: int = 4, limit: int | None = None,

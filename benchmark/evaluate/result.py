@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from .. import paths
+from .. import layout, paths
 from ..io import dumps_canonical, read_json, sha256_text, write_json
 from ..schema import validate
 
@@ -89,8 +89,4 @@ def protocol_of(doc: dict) -> str:
 def default_result_path(pack: str, user: str, method: str, baseline: str, action_model: str, judge: str,
                         protocol: str = "pairwise") -> Path:
     """``<runs>/results/<pack>/<user>/<method>--vs--<baseline>--<action model>--<judge>--<protocol>.json``."""
-    def slug(s: str) -> str:
-        return "".join(c if c.isalnum() or c in "._-" else "_" for c in s)
-
-    name = "--".join(slug(s) for s in (method, "vs", baseline, action_model, judge, protocol))
-    return paths.runs_dir() / "results" / pack / user / f"{name}.json"
+    return layout.result_file(pack, user, method, baseline, action_model, judge, protocol)

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from .. import paths
+from .. import layout
 from ..errors import DataError
 from ..flags import renamed, train_limit
 from ..io import sha256_file, write_json
@@ -28,7 +28,7 @@ _PACKAGES = ("reconbench", "torch", "transformers", "trl", "peft", "sentence-tra
 
 def run_dir(method: str, config_name: str, pack: str, user: str) -> Path:
     """Default folder of a baseline run: ``<runs>/baselines/<config>/<pack>/<user>/<method>``."""
-    return paths.runs_dir() / "baselines" / config_name / pack / user / method
+    return layout.baseline_run(config_name, pack, user, method)
 
 
 def _versions() -> dict[str, str]:

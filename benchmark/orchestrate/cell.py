@@ -51,7 +51,7 @@ def run_cell(cell: dict) -> dict:
 
 
 def _run(cell: dict) -> dict:
-    from .. import paths
+    from .. import layout, paths
     from ..evaluate import evaluate
     from ..io import dumps_canonical, sha256_text
     from ..packs import load_split
@@ -62,17 +62,16 @@ def _run(cell: dict) -> dict:
     ensure_pack(pack)
     config = s["config"]
     test_limit, train_limit, k = s["test_limit"], s["train_limit"], s["k"]
-    root = paths.runs_dir() / "grid"
     split_key = sha256_text(dumps_canonical({"pack": pack, "user": user, "config": config, "train_limit": train_limit,
                                              "test_limit": test_limit, "k": k}))
-    backward = root / "baselines" / pack / user / split_key[:16] / "backward"
+    backward = layout.grid_baseline(pack, user, split_key[:16])
     from filelock import FileLock
 
     backward.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(backward) + ".lock"):  # the cells of one split share it; the first makes it
         run_baseline("backward", pack, user, config=config, limit=train_limit, demonstrated=test_limit, k=k,
                      out=backward)
-    work = root / "cells" / cell["digest"]
+    work = layout.grid_cell(cell["digest"])
     unisolated = False
     if s["kind"] == "reference":
         traces = None

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import paths
+from .. import layout
 from ..errors import DataError
 from ..io import atomic_write_text, dumps_canonical, read_json, sha256_bytes, sha256_text, write_json
 from ..schema import validate
@@ -184,7 +184,7 @@ def expand(spec: dict) -> list[Cell]:
 
 
 def state_dir(spec: dict, state: Path | str | None = None) -> Path:
-    return Path(state) if state else paths.runs_dir() / "grid" / spec["name"]
+    return Path(state) if state else layout.grid_state(spec["name"])
 
 
 def recorded(state: Path, cell: Cell) -> dict | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from .. import paths
+from .. import layout
 from ..errors import ReconBenchError
 from ..packs import build_pack, load_split, verify_pack
 
@@ -51,7 +51,7 @@ def synthesize_slice(method: str, pack: str, user: str, train_limit: int | None,
     if demonstrated is not None:
         records = shown(records, load_split(pack, user, "test")[:demonstrated], k)
         folder += f"-shown{demonstrated}k{k}"
-    base = paths.runs_dir() / "slices" / pack / user / folder / _slug(config["models"]["synthesizer"]["name"])
+    base = layout.slice_dir(pack, user, folder, config["models"]["synthesizer"]["name"])
     prepare_input(base / "input", pack=pack, user=user, records=records)
     out = base / method
     synthesize(method, base / "input", out, config=config)

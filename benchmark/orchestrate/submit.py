@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from .. import paths
+from .. import layout, paths
 from ..errors import DataError
 from ..flags import TRACES, renamed, test_limit, train_limit
 from ..io import sha256_bytes
@@ -144,7 +144,7 @@ def recorded_backward_traces(pack: str, user: str) -> Path | None:
     candidates = []
     manifest = paths.SUBMISSIONS_DIR / "backward" / "manifest.json"
     want = sha256_bytes(manifest.read_bytes()) if manifest.is_file() else None
-    for outcome_file in (paths.runs_dir() / "submissions" / "backward").glob(f"*/{pack}/{user}/*/outcome.json"):
+    for outcome_file in (layout.submissions_root() / "backward").glob(f"*/{pack}/{user}/*/outcome.json"):
         try:
             outcome = json.loads(outcome_file.read_text(encoding="utf-8"))
             sub = outcome["submission"]
@@ -153,7 +153,7 @@ def recorded_backward_traces(pack: str, user: str) -> Path | None:
                 candidates.append(outcome_file.parent / TRACES_FILE)
         except (OSError, ValueError, KeyError, TypeError):
             continue
-    candidates += (paths.runs_dir() / "baselines").glob(f"*/{pack}/{user}/backward/output/{TRACES_FILE}")
+    candidates += layout.baselines_root().glob(f"*/{pack}/{user}/backward/output/{TRACES_FILE}")
     candidates = [p for p in candidates if p.is_file()]
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 

@@ -16,7 +16,7 @@ import click
 from tabulate import tabulate
 from tqdm import tqdm
 
-from .. import paths
+from .. import layout
 from ..evaluate import DIMENSIONS
 from ..flags import renamed, test_limit, train_limit
 from ..models import get_lm
@@ -39,7 +39,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
     ensure_pack(pack)
     methods = [m for m in dict.fromkeys(methods) if m != "backward"]
     cells, synth_refs = [], []
-    out_dir = paths.runs_dir() / "transfer" / pack / user
+    out_dir = layout.transfer_dir(pack, user)
     grid = tqdm(total=len(synthesizers) * (1 + len(methods) * (1 + len(action_models))), desc="transfer",
                 unit="step", disable=None)
     for synth in synthesizers:

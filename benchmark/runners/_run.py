@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from .. import layout
 from ..io import atomic_write_bytes, atomic_write_text, sha256_bytes, sha256_file, write_json
 from ..leak import LeakCheck
-from ..paths import runs_dir
 from ..schema import validate
 from . import docker_runner, local_runner
 from ._contract import TRACES_FILE, TRAIN_FILE, Limits, RunResult, Submission, is_reference, prepare_input
@@ -39,7 +39,7 @@ def _now() -> str:
 
 def submission_runs_dir(sub: Submission, pack: str, user: str, root: Path | None = None) -> Path:
     """Where the runs of ``sub`` on (pack, user) are kept."""
-    return (root or runs_dir()) / "submissions" / sub.name / sub.version / pack / user
+    return layout.submission_runs(sub.name, sub.version, pack, user, root)
 
 
 def run_split(sub: Submission, pack: str, user: str, records: list[dict], *, runner: str = "docker",
