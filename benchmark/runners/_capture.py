@@ -33,6 +33,16 @@ class HeadTail:
                 if len(self.tail) > 2 * self.tail_cap:
                     del self.tail[:len(self.tail) - self.tail_cap]
 
+    def end_with(self, data: bytes) -> None:
+        """Make ``data`` (the last bytes the process wrote, read again after it ended) the end of the log: a follower
+        that fell behind or lost a rotated file must not leave the log without its real last lines. Nothing changes
+        while everything written still fits in the head, or when the tail already ends with ``data``."""
+        with self._lock:
+            if not data or self.total <= self.head_cap or bytes(self.tail).endswith(data[-self.tail_cap:]):
+                return
+            self.tail = bytearray(data[-self.tail_cap:])
+            self.total = max(self.total, len(self.head) + len(self.tail))
+
     @property
     def dropped(self) -> int:
         return max(0, self.total - len(self.head) - min(len(self.tail), self.tail_cap))

@@ -138,6 +138,12 @@ def run(sub: Submission, input_dir: Path, output_dir: Path, *, models_dir: Path 
             stream.close()
         except Exception:  # noqa: BLE001 - closing a finished stream: nothing to do about it
             pass
+        # the follower can fall behind a flood and lose a rotated log file: read the end again from what the
+        # engine kept (it splits long lines into 16 KiB entries), so the log always ends with the real last lines
+        try:
+            logs.end_with(container.logs(stdout=True, stderr=True, tail=max(64, policy.log_bytes // 8192 + 2)))
+        except docker.errors.APIError:
+            pass
         container.reload()
         oom = bool(container.attrs["State"].get("OOMKilled"))
     except BaseException:

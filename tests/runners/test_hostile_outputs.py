@@ -175,6 +175,27 @@ def test_output_flood_without_tmpfs_is_stopped_by_the_file_size_limit(hostile, t
     assert outcome["failure"]["kind"] == "bad_output" and outcome["limits"]["output_quota"] == "watchdog"
 
 
+def test_a_log_whose_follower_lost_the_end_is_ended_with_what_the_engine_kept():
+    """The Docker log follower can fall behind a flood and lose a rotated file (CI saw a 50 MiB flood's log end in
+    'yyy...' without its LAST-LINE); the runner then reads the end again and the log ends with it."""
+    from benchmark.runners._capture import HeadTail
+
+    log = HeadTail(64)
+    log.write(b"FIRST-LINE\n" + b"y" * 1000)  # the follower's view: the flood, without its end
+    log.end_with(b"y" * 100 + b"\nLAST-LINE\n")  # what the engine still holds
+    text = log.text()
+    assert text.startswith("FIRST-LINE") and text.endswith("\nLAST-LINE\n") and "dropped" in text
+    same = HeadTail(64)
+    same.write(b"short\n")
+    same.end_with(b"short\n")  # everything fitted in the head: nothing is repeated
+    assert same.text() == "short\n"
+    whole = HeadTail(64)
+    whole.write(b"x" * 500 + b"END\n")
+    before = whole.text()
+    whole.end_with(b"x" * 10 + b"END\n")  # the follower got the end already
+    assert whole.text() == before
+
+
 def test_stdout_flood_keeps_the_head_and_the_tail_under_the_cap(hostile, train_records, tmp_path):
     outcome, run_dir = _run(hostile("flood"), train_records, tmp_path, policy=Policy(log_bytes=64 * 1024))
     assert outcome["status"] == "ok", outcome["failure"]
