@@ -19,10 +19,13 @@ class HeadTail:
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
+        self.sealed = False
         self._lock = threading.Lock()
 
     def write(self, data: bytes) -> None:
         with self._lock:
+            if self.sealed:  # a late write from a follower that was given up on: the end is already known
+                return
             self.total += len(data)
             room = self.head_cap - len(self.head)
             if room > 0:
@@ -36,8 +39,10 @@ class HeadTail:
     def end_with(self, data: bytes) -> None:
         """Make ``data`` (the last bytes the process wrote, read again after it ended) the end of the log: a follower
         that fell behind or lost a rotated file must not leave the log without its real last lines. Nothing changes
-        while everything written still fits in the head, or when the tail already ends with ``data``."""
+        while everything written still fits in the head, or when the tail already ends with ``data``. Later writes
+        are ignored."""
         with self._lock:
+            self.sealed = True
             if not data or self.total <= self.head_cap or bytes(self.tail).endswith(data[-self.tail_cap:]):
                 return
             self.tail = bytearray(data[-self.tail_cap:])
