@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import secrets
 import shutil
 import traceback
@@ -160,6 +161,22 @@ def _run_split(sub: Submission, pack: str, user: str, records: list[dict], *, ru
     return outcome, final
 
 
+# what a refused fork/clone prints: Python's BlockingIOError, the shells' "fork: retry" / "Cannot fork", libc's EAGAIN
+_FORK_FAILED = re.compile(r"(BlockingIOError: \[Errno 11\]|fork: retry|can't fork|cannot fork|fork failed|"
+                          r"Resource temporarily unavailable)", re.IGNORECASE)
+
+
+def _pids_hint(logs: str, outcome: dict) -> str:
+    """A note for a non-zero exit whose log shows process creation refused: the run most likely hit its pids limit
+    (the engine reports no separate signal for it, unlike an OOM kill)."""
+    pids = (outcome.get("limits") or {}).get("pids")
+    match = _FORK_FAILED.search(logs or "")
+    if not pids or not match:
+        return ""
+    return (f"; its log shows process creation refused ({match.group(0)!r}): it most likely hit its pids limit of "
+            f"{pids} processes (resources.pids, capped by the operator's policy)")
+
+
 def _describe(over: list[dict]) -> str:
     return ", ".join(f"{o['field']} {o['requested']} > {o['allowed']}" for o in over)
 
@@ -175,7 +192,7 @@ def _judge(outcome: dict, result: RunResult, output_dir: Path, records: list[dic
     elif result.oom_killed and result.exit_code != 0:
         failure = ("oom", f"killed for exceeding the {outcome['limits']['memory_mb']} MB memory limit")
     elif result.exit_code != 0:
-        failure = ("nonzero_exit", f"exited with status {result.exit_code}")
+        failure = ("nonzero_exit", f"exited with status {result.exit_code}" + _pids_hint(result.logs, outcome))
     else:
         failure = None
     v = validate_output(output_dir, records, limits=limits, check=check)

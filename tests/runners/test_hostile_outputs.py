@@ -62,6 +62,9 @@ HOSTILE = {
                     'open(p, "w").write("\\n".join(line(r) for r in records) + "\\n")\n'
                     'try:\n    os.link(p, os.path.join(out, "traces.jsonl"))\n'
                     'except OSError as e:\n    print("link refused:", e); sys.exit(0)',
+    # processes until the pids limit refuses one (the failed fork ends the command with a traceback)
+    "forks": 'kids = []\nwhile True:\n    pid = os.fork()\n    if pid == 0:\n        time.sleep(20); os._exit(0)\n'
+             '    kids.append(pid)',
     # 200 MB of output into traces.jsonl (the policy allows 1 MB here)
     "fill": 'f = open(os.path.join(out, "traces.jsonl"), "w")\nfor i in range(200): f.write("x" * (1 << 20))',
     # 50 MB on stdout, marked at both ends
@@ -371,6 +374,13 @@ def test_docker_output_flood_never_reaches_the_host_disk(base_image, hostile, tr
     assert outcome["validation"] is None or not outcome["validation"]["n_traces"]
     if os.geteuid() == 0:
         assert outcome["limits"]["output_quota"] == "tmpfs"
+
+
+@pytest.mark.docker
+def test_docker_run_that_hits_the_pids_limit_says_so(base_image, hostile, train_records, tmp_path):
+    outcome, _ = _run(hostile("forks", resources={"pids": 24}), train_records, tmp_path, runner="docker")
+    assert outcome["failure"]["kind"] == "nonzero_exit" and outcome["failure"]["blame"] == "submission"
+    assert "pids limit of 24" in outcome["failure"]["message"], outcome["failure"]["message"]
 
 
 @pytest.mark.docker
