@@ -81,3 +81,19 @@ def test_the_real_commands_accept_the_old_spellings(tmp_path):
     out = CliRunner().invoke(cli, ["evaluate", "--traces", __file__, "--baseline", __file__, "--name", "m",
                                    "--pack", "no-such-pack", "--user", "u", "--limit", "3"])
     assert out.output.count("is deprecated") == 3
+
+
+def test_the_evaluation_options_are_one_set_shared_by_evaluate_controls_and_submit():
+    """evaluate, controls and submit take the evaluation settings through one decorator (benchmark.evaluate.settings):
+    the same flags, types, defaults and help, and each command gets one typed EvalSettings."""
+    from benchmark.evaluate.settings import FIELDS, EvalSettings
+
+    ctx = click.Context(cli)
+    described = {}
+    for name in ("evaluate", "controls", "submit"):
+        params = {p.name: p for p in cli.get_command(ctx, name).params}
+        assert set(FIELDS) <= set(params), f"{name} lacks {set(FIELDS) - set(params)}"
+        described[name] = {f: (tuple(params[f].opts), params[f].type.name, params[f].default, params[f].help)
+                           for f in FIELDS}
+    assert described["evaluate"] == described["controls"] == described["submit"]
+    assert {f: d[2] for f, d in described["evaluate"].items()} == EvalSettings().as_dict()

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from ..flags import TRACES, renamed, test_limit, train_limit
-from ..models.options import BACKEND, MODEL
+from ..flags import TRACES, renamed
 from ._verdicts import DIMENSIONS
+from .settings import PROTOCOL_NAMES, eval_options
 
 
 def _pct(est: dict) -> str:
@@ -39,7 +39,6 @@ def summary_table(result: dict) -> str:
     return "\n".join([table] + extra)
 
 
-PROTOCOL_NAMES = ["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]
 
 
 def _recorded_method(traces: Path) -> str | None:
@@ -67,31 +66,16 @@ def _recorded_method(traces: Path) -> str | None:
                    "required otherwise).")
 @click.option("--baseline-name", default="backward", show_default=True)
 @click.option("--no-reasoning", is_flag=True, help="Predict the method's side without traces (a control).")
-@click.option("--action-model", type=MODEL, default="smollm2-135m", show_default=True)
-@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True)
-@click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True,
-              help="options: next-token probabilities of A/B; text: generated reply, strictly parsed.")
-@click.option("--protocol", type=click.Choice(PROTOCOL_NAMES), default="likelihood", show_default=True,
-              help="scoring protocol (docs/evaluation.md); likelihood needs no judge")
-@click.option("--tie-band", type=click.FloatRange(min=0), default=None,
-              help="the protocol's tie band (default: the protocol's own)")
-@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
-@click.option("--k", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Retrieved demonstrations per test example.")
-@test_limit()
-@train_limit()
-@click.option("--seed", default=0, show_default=True)
-@click.option("--max-tokens", default=256, show_default=True, help="Action model completion length.")
+@eval_options
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Result file (default under the runs dir).")
-def evaluate(method_traces, baseline_traces, pack, user, method_name, baseline_name, no_reasoning, action_model,
-             judge, judge_mode, protocol, tie_band, backend, k, test_limit, train_limit, seed, max_tokens, out):
+def evaluate(method_traces, baseline_traces, pack, user, method_name, baseline_name, no_reasoning, out, settings):
     """Win rate of a method's traces against the baseline's: retrieval-augmented prediction with the frozen action
     model, pairwise judge in both orders, paired bootstrap CIs. Writes a schema-validated result file."""
     from .pipeline import evaluate as run
     from .result import default_result_path
 
-    traces, baseline, limit = method_traces, baseline_traces, test_limit
+    traces, baseline = method_traces, baseline_traces
     if baseline is None:
         raise click.UsageError("give --baseline-traces: the Backward Synthesis traces.jsonl to compare against")
     if (traces is None) != no_reasoning:
@@ -102,10 +86,9 @@ def evaluate(method_traces, baseline_traces, pack, user, method_name, baseline_n
         raise click.UsageError(f"give --name: {traces} is not the output of `reconbench baselines run` (no "
                                f"manifest.json naming its method beside its folder), and a folder name is not a "
                                f"method name")
-    result = run(traces, baseline, pack, user, method_name=method_name, baseline_name=baseline_name,
-                 action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend, protocol=protocol,
-                 protocol_params=None if tie_band is None else {"tie_band": tie_band}, k=k, limit=limit,
-                 train_limit=train_limit, seed=seed, max_tokens=max_tokens, out=out)
+    result = run(traces, baseline, pack, user, method_name=method_name, baseline_name=baseline_name, out=out,
+                 **settings.kwargs())
+    protocol = settings.protocol
     path = out or default_result_path(pack, user, method_name, baseline_name, result["action_model"]["name"],
                                       result["judge"]["name"], protocol)
     click.echo(f"{method_name} vs {baseline_name} on {pack}/{user}, protocol {protocol}: "

@@ -5,6 +5,7 @@ stages lives here, in the orchestration layer, so the harness does not depend on
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,9 +13,9 @@ from tabulate import tabulate
 
 from .. import layout, paths
 from ..errors import DataError
-from ..flags import TRACES, renamed, test_limit, train_limit
+from ..evaluate.settings import EvalSettings, eval_options
+from ..flags import TRACES, renamed
 from ..io import sha256_bytes
-from ..models.options import BACKEND, MODEL
 from ..runners import load_submission, run_split
 from ..runners._contract import TRACES_FILE
 from ..runners._run import RUNNERS
@@ -30,7 +31,6 @@ from ..runners.validate import LeakCheck
 @click.option("--pack", required=True, help="domain pack whose user splits the submission runs on")
 @click.option("--user", "users", multiple=True, help="user split(s) to run (repeatable); default: all of the pack's")
 @click.option("--runner", type=click.Choice(sorted(RUNNERS)), default="docker", show_default=True)
-@train_limit("only the first N training records (a small slice)")
 @click.option("--models-dir", type=click.Path(path_type=Path), help="weights mounted read-only [default: models dir]")
 @click.option("--lm-socket", type=click.Path(path_type=Path), help="Unix socket of an OpenAI-compatible endpoint")
 @click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", help="extra image build argument")
@@ -39,14 +39,9 @@ from ..runners.validate import LeakCheck
 @click.option("--no-evaluate", is_flag=True, help="only run and validate; do not call the evaluation stage")
 @click.option("--baseline-traces", type=TRACES,
               help="Backward Synthesis traces.jsonl to evaluate against [default: the newest recorded backward run]")
-@test_limit("evaluate only the first N test records")
-@click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
-              default="likelihood", show_default=True, help="scoring protocol of the evaluation")
-@click.option("--action-model", type=MODEL, default="smollm2-135m", show_default=True)
-@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True, help="(judge protocols)")
-@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
+@eval_options
 @click.option("--demonstrated", type=click.IntRange(min=1), metavar="N",
-              help="run only on the training records retrieval shows to the first N test records (k = 4), and "
+              help="run only on the training records retrieval shows (--k each) to the first N test records, and "
                    "evaluate those N [default --test-limit: N]")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="operator policy (TOML) [default: $RECONBENCH_POLICY, else <RECONBENCH_HOME>/policy.toml if "
@@ -60,10 +55,9 @@ from ..runners.validate import LeakCheck
 @click.option("--max-output-bytes", type=click.IntRange(min=4096), help="size of the output folder while running")
 @click.option("--max-log-bytes", type=click.IntRange(min=1024), help="stdout+stderr kept per run (head and tail)")
 @click.option("--max-build-s", type=click.IntRange(min=1), help="time limit of an image build")
-def submit(path, pack, users, runner, train_limit, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
-           baseline_traces, test_limit, protocol, action_model, judge, backend, demonstrated, policy_path, on_excess,
-           max_memory_mb, max_cpus, max_pids, max_timeout_s,
-           max_output_bytes, max_log_bytes, max_build_s):
+def submit(path, pack, users, runner, models_dir, lm_socket, build_args, leak_max_fraction, no_evaluate,
+           baseline_traces, demonstrated, policy_path, on_excess, max_memory_mb, max_cpus, max_pids, max_timeout_s,
+           max_output_bytes, max_log_bytes, max_build_s, settings):
     """Validate and run the submission at PATH on the user splits of PACK, validate its traces and record the
     outcome (with logs) under the runs folder; then evaluate the traces that passed. The manifest's resources are
     requests, capped by the operator's policy (see docs/submissions.md)."""
@@ -75,7 +69,7 @@ def submit(path, pack, users, runner, train_limit, models_dir, lm_socket, build_
     sub = load_submission(path)
     args = dict(_parse_build_arg(a) for a in build_args)
     check = LeakCheck(max_fraction=leak_max_fraction)
-    limit, eval_limit, baseline = train_limit, test_limit, baseline_traces
+    limit, eval_limit, baseline = settings.train_limit, settings.test_limit, baseline_traces
     rows, ok_runs = [], []
     if demonstrated is not None:
         eval_limit = eval_limit or demonstrated
@@ -87,7 +81,7 @@ def submit(path, pack, users, runner, train_limit, models_dir, lm_socket, build_
         if demonstrated is not None:
             from ..retrieval import demonstrated as shown
 
-            records = shown(records, packs.load_split(pack, user, "test")[:demonstrated], 4)
+            records = shown(records, packs.load_split(pack, user, "test")[:demonstrated], settings.k)
         outcome, run_dir = run_split(sub, pack, user, records, runner=runner,
                                      models_dir=models_dir or paths.models_dir(), lm_socket=lm_socket,
                                      build_args=args, check=check, policy=policy)
@@ -106,15 +100,13 @@ def submit(path, pack, users, runner, train_limit, models_dir, lm_socket, build_
     click.echo(tabulate(rows, headers=["pack", "user", "status", "failure", "blame", "traces", "records", "seconds",
                                        "run"]))
     if ok_runs and not no_evaluate:
-        _evaluate(sub, pack, ok_runs, baseline=baseline, train_limit=limit, limit=eval_limit, protocol=protocol,
-                  action_model=action_model, judge=judge, backend=backend)
+        _evaluate(sub, pack, ok_runs, baseline=baseline, settings=replace(settings, test_limit=eval_limit))
     if len(ok_runs) < len(rows):
         raise SystemExit(1)
 
 
-def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path | None, train_limit: int | None,
-              limit: int | None, protocol: str = "likelihood", action_model: str = "smollm2-135m",
-              judge: str = "smollm2-135m", backend: str = "transformers") -> None:
+def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path | None,
+              settings: EvalSettings) -> None:
     """Hand the validated traces to the evaluation stage (benchmark.evaluate), against Backward Synthesis."""
     try:
         from ..evaluate import evaluate
@@ -130,9 +122,8 @@ def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path
                        err=True)
             continue
         outcome = json.loads((run_dir / "outcome.json").read_text()) if (run_dir / "outcome.json").exists() else {}
-        result = evaluate(run_dir / TRACES_FILE, base, pack, user, method_name=sub.name, train_limit=train_limit,
-                          limit=limit, unisolated=bool(outcome.get("unisolated", False)), protocol=protocol,
-                          action_model=action_model, judge=judge, backend=backend)
+        result = evaluate(run_dir / TRACES_FILE, base, pack, user, method_name=sub.name,
+                          unisolated=bool(outcome.get("unisolated", False)), **settings.kwargs())
         click.echo(f"{pack}/{user}: {sub.name} vs backward ({base})")
         click.echo(summary_table(result))
 
