@@ -29,10 +29,12 @@ def build_cmd(board):
 @leaderboard.command("add")
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @BOARD_OPTION
-def add_cmd(results, board):
+@click.option("--replace", is_flag=True, help="a stored result with the same key (submission, pack, user, action "
+              "model, judge, protocol) is replaced instead of refusing the new file")
+def add_cmd(results, board, replace):
     """Check RESULTS (result files from `reconbench evaluate`), store them and rebuild the board, all or nothing: a
     malformed or duplicate file is refused with the reason, and the store and board stay as they were."""
-    for stored in add_many(list(results), board):
+    for stored in add_many(list(results), board, replace=replace):
         click.echo(f"added {stored}")
     click.echo(f"board: {board_dir(board) / 'index.html'}")
 

@@ -150,3 +150,17 @@ def test_replace_swaps_a_same_key_result_keeps_an_identical_one_and_restores_on_
     publish.add_many([newer], seeded, replace=True)
     docs = [json.loads(p.read_text()) for p in (seeded / "results").rglob("*.json")]
     assert len(docs) == 1 and docs[0]["summary"]["dimensions"]["overall"]["ties"] == 4
+
+
+def test_cli_add_replace_swaps_the_stored_result(seeded, write_result, make_result):
+    from click.testing import CliRunner
+
+    from benchmark.cli import cli
+
+    newer = write_result(make_result("recon_select", "debates", "biden", ["tie"] * 4), "newer.json")
+    refused = CliRunner().invoke(cli, ["leaderboard", "add", str(newer), "--board", str(seeded)])
+    assert refused.exit_code != 0 and "duplicate" in str(refused.exception)
+    done = CliRunner().invoke(cli, ["leaderboard", "add", "--replace", str(newer), "--board", str(seeded)])
+    assert done.exit_code == 0, done.output
+    docs = [json.loads(p.read_text()) for p in (seeded / "results").rglob("*.json")]
+    assert len(docs) == 1 and docs[0]["summary"]["dimensions"]["overall"]["ties"] == 4
