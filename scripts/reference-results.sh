@@ -9,13 +9,14 @@
 # makes no model call. Settings come from the environment (the defaults are what leaderboard/ holds):
 #   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_grpo e2e_grpo recon_select" \
 #   SPLITS="debates/biden scotus/sotomayor briefings/jean-pierre" bash scripts/reference-results.sh
+# A run replaces the board's reference results of its own splits only, so splits can be added one run at a time.
 # The whole training split is the demonstration pool (no --train-limit). The protocol comparison behind
 # docs/controls.md is scripts/controls-grid.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROTOCOL=${PROTOCOL:-likelihood} TEST=${TEST:-60} MODEL=${MODEL:-smollm2-135m}
 METHODS=${METHODS:-"recon_grpo e2e_grpo recon_select"}
-SPLITS=${SPLITS:-"debates/biden"}
+SPLITS=${SPLITS:-"debates/biden briefings/jean-pierre"}
 RC="python3 -m benchmark.cli"
 RUNS=$(python3 -c "from benchmark import paths; print(paths.runs_dir())")/reference
 results=()
@@ -24,8 +25,10 @@ for split in $SPLITS; do
   dir="$RUNS/$pack/$user/test$TEST"
   $RC packs verify "$pack" >/dev/null 2>&1 || $RC packs build "$pack"
   $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/backward"
+  # the controls synthesize the Backward Synthesis traces of the shown records themselves (the same prompts as the
+  # run above, so the same traces, from the LM cache): the report's command then needs nothing outside the repository
   $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --test-limit "$TEST" --action-model "$MODEL" \
-    --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl" --out leaderboard/controls
+    --judge "$MODEL" --out leaderboard/controls
   EVAL=(--pack "$pack" --user "$user" --test-limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
         --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl")
   $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
@@ -37,16 +40,5 @@ for split in $SPLITS; do
     results+=("$dir/results/$method--$PROTOCOL.json")
   done
 done
-# replace this protocol's reference results on the board, all or nothing
-python3 - "$PROTOCOL" "$MODEL" <<'PY'
-import sys
-from pathlib import Path
-from benchmark.evaluate.result import protocol_of
-from benchmark.io import read_json
-for p in Path("leaderboard/results").rglob("*.json"):
-    d = read_json(p)
-    if protocol_of(d) == sys.argv[1] and d["action_model"]["name"] == sys.argv[2] and \
-            d["method"]["name"] in ("recon_select", "recon_grpo", "e2e_grpo", "no_reasoning"):
-        p.unlink()
-PY
-$RC leaderboard add "${results[@]}"
+# replace this protocol's reference results of these splits on the board (other splits stay), all or nothing
+$RC leaderboard add --replace "${results[@]}"
