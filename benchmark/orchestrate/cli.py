@@ -13,7 +13,7 @@ from tabulate import tabulate
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: a bounded pool of processes on this machine; ray: Ray tasks with the grid's resources")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="cells at once (local; for ray, the CPUs of the local instance it starts)")
+              help="cells at once (local; for ray, the local instance it starts gets room for this many)")
 @click.option("--address", default=None, help="ray: the address of an existing cluster [default: start a local "
               "instance]")
 @click.option("--state", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -11,6 +11,7 @@ as a failed outcome (``worker_lost``), never as an exception that would stop the
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -90,10 +91,22 @@ class RayExecutor:
             ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
                      object_store_memory=256 << 20, runtime_env=runtime_env)
 
+    def _check_feasible(self) -> None:
+        """Refuse a cell no node can hold (Ray would wait for it forever)."""
+        nodes = [n.get("Resources", {}) for n in self.ray.nodes() if n.get("Alive")]
+        for key, want in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
+            have = max((n.get(key, 0) for n in nodes), default=0)
+            if want and want > have:
+                from ..errors import ReconBenchError
+
+                raise ReconBenchError(f"a cell asks for {want} {key}s (the grid's resources) and the largest node of "
+                                      f"the Ray cluster has {have}")
+
     def run(self, cells: list[dict]) -> Iterator[tuple[dict, dict]]:
         if not cells:
             return
         self._init()
+        self._check_feasible()
         ray = self.ray
         from .cell import run_cell
 
@@ -120,8 +133,10 @@ def make_executor(name: str, *, workers: int = 1, address: str | None = None, re
     if name == "local":
         return LocalExecutor(workers, env=forwarded_env(env))
     if name == "ray":
-        return RayExecutor(address, cpus=resources.get("cpus", 1), memory_mb=resources.get("memory_mb"),
-                           gpus=resources.get("gpus", 0), env=env, num_cpus=workers if not address else None)
+        cpus = resources.get("cpus", 1)
+        # a local instance gets room for --workers cells at once
+        return RayExecutor(address, cpus=cpus, memory_mb=resources.get("memory_mb"), gpus=resources.get("gpus", 0),
+                           env=env, num_cpus=None if address else max(1, math.ceil(workers * cpus)))
     from ..errors import DataError
 
     raise DataError(f"unknown executor {name!r}; known: local, ray", field="executor")

@@ -167,6 +167,21 @@ def test_ray_and_local_executors_give_identical_result_digests(debates, tmp_path
 
 
 @pytest.mark.slow
+def test_a_cell_no_ray_node_can_hold_is_refused_not_left_waiting(debates, tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install ray==2.60.0)")
+    from benchmark.errors import ReconBenchError
+    from benchmark.orchestrate import RayExecutor
+
+    cell = expand(load_grid(write_grid(tmp_path, fake_config(), **FAKE)))[0].as_dict()
+    executor = RayExecutor(cpus=4, num_cpus=1)
+    try:
+        with pytest.raises(ReconBenchError, match="asks for 4 CPUs .* largest node of the Ray cluster has 1"):
+            list(executor.run([cell]))
+    finally:
+        executor.shutdown()
+
+
+@pytest.mark.slow
 def test_a_killed_driver_resumes_with_only_the_missing_cells(debates, tmp_path, monkeypatch):
     grid = write_grid(tmp_path, fake_config(), **FAKE)
     state = tmp_path / "state"
