@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docker
 import requests
+import urllib3
 
 from ..paths import REPO_ROOT
 from ._capture import HeadTail
@@ -42,6 +43,7 @@ def build(c: docker.DockerClient, *, tag: str, echo: bool = False, submission: b
             raise SubmissionFailure("bad_build", message, logs=log.text())
         raise InfrastructureFailure("build_failed", message, logs=log.text())
 
+    stream = None
     try:
         stream = c.api.build(tag=tag, network_mode="none", pull=False, rm=True, forcerm=True, decode=True,
                              container_limits=limits, timeout=timeout_s, **kwargs)
@@ -59,7 +61,12 @@ def build(c: docker.DockerClient, *, tag: str, echo: bool = False, submission: b
             if timeout_s is not None and time.monotonic() - t0 > timeout_s:
                 stream.close() if hasattr(stream, "close") else None
                 fail(f"building {tag} ran past the {timeout_s} s build time limit", True)
-    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError,
+            urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
+        # reading the build's stream timed out (iterating the raw stream raises urllib3's own errors); dropping the
+        # connection makes the engine cancel the build
+        if hasattr(stream, "close"):
+            stream.close()
         if timeout_s is not None and time.monotonic() - t0 >= timeout_s * 0.9:
             fail(f"building {tag} ran past the {timeout_s} s build time limit (a step was silent that long)", True)
         fail(f"building {tag}: the engine stopped answering", False)

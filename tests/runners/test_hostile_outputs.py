@@ -399,3 +399,25 @@ def test_docker_failing_dockerfile_is_the_submissions_fault(base_image, hostile,
     outcome, run_dir = _run(folder, train_records, tmp_path, runner="docker")
     assert outcome["failure"]["kind"] == "bad_build" and outcome["failure"]["blame"] == "submission"
     assert "building-step" in (run_dir / "logs.txt").read_text()
+
+
+@pytest.mark.docker
+def test_docker_build_past_the_build_time_limit_is_the_submissions_fault(base_image, hostile, train_records,
+                                                                         tmp_path):
+    folder = hostile("good", name="slowbuild")
+    (folder / "Dockerfile").write_text(f"FROM {base_image}\nRUN echo slow-step && sleep 120\n")
+    start = time.monotonic()
+    outcome, _ = _run(folder, train_records, tmp_path, runner="docker", policy=Policy(build_timeout_s=5))
+    assert outcome["failure"]["kind"] == "bad_build" and outcome["failure"]["blame"] == "submission"
+    assert "5 s build time limit" in outcome["failure"]["message"] and time.monotonic() - start < 90
+
+
+@pytest.mark.docker
+def test_docker_build_step_over_the_build_memory_cap_fails_the_build(base_image, hostile, train_records, tmp_path):
+    folder = hostile("good", name="bigbuild")
+    (folder / "Dockerfile").write_text(f"FROM {base_image}\n"
+                                       "RUN python3 -c \"x = bytearray(600 << 20); print('allocated', len(x))\"\n")
+    outcome, run_dir = _run(folder, train_records, tmp_path, runner="docker", policy=Policy(build_memory_mb=128))
+    assert outcome["failure"]["kind"] == "bad_build" and outcome["failure"]["blame"] == "submission"
+    logs = (run_dir / "logs.txt").read_text()
+    assert "allocated 629145600" not in logs and "137" in logs  # killed (SIGKILL) before it had the memory
