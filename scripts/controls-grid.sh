@@ -12,18 +12,18 @@ for pack in debates scotus briefings forum pmq-sample; do
 done
 # judge-free likelihood (the CPU default), SmolLM2-135M as action model: the first 60 test turns, each user's whole
 # training split as the demonstration pool (Backward Synthesis only for the turns shown as demonstrations)
-reconbench controls --pack debates --user biden --protocol likelihood --test-limit 60 --out "$OUT"
-reconbench controls --pack scotus --user sotomayor --protocol likelihood --test-limit 60 --out "$OUT"
-reconbench controls --pack briefings --user jean-pierre --protocol likelihood --test-limit 60 --out "$OUT"
-reconbench controls --pack forum --user steeeeve --protocol likelihood --test-limit 60 --out "$OUT"
+reconbench controls --pack debates --user biden --protocol likelihood --test-limit 60 --reports-dir "$OUT"
+reconbench controls --pack scotus --user sotomayor --protocol likelihood --test-limit 60 --reports-dir "$OUT"
+reconbench controls --pack briefings --user jean-pierre --protocol likelihood --test-limit 60 --reports-dir "$OUT"
+reconbench controls --pack forum --user steeeeve --protocol likelihood --test-limit 60 --reports-dir "$OUT"
 # pmq-sample has one user: no wrong-user control, so no positive control applies to likelihood there
 # judge protocols, SmolLM2-135M as action model and judge: 24 training and 8 test turns, 64-token predictions
 for protocol in pairwise pairwise-calibrated pointwise; do
   reconbench controls --pack pmq-sample --user cameron --protocol "$protocol" --train-limit 24 --test-limit 8 \
-    --max-tokens 64 --out "$OUT"
+    --max-tokens 64 --reports-dir "$OUT"
 done
 # superseded probes in docs/controls.md (kept out of leaderboard/controls): the oldest and newest 48 training turns
 reconbench controls --pack debates --user biden --protocol likelihood --train-limit 48 --test-limit 60 \
-  --out "${PROBE_OUT:-/tmp/controls-probes}/oldest48"
+  --reports-dir "${PROBE_OUT:-/tmp/controls-probes}/oldest48"
 reconbench controls --pack debates --user biden --protocol likelihood --train-window newest --train-limit 48 \
-  --test-limit 60 --out "${PROBE_OUT:-/tmp/controls-probes}/newest48"
+  --test-limit 60 --reports-dir "${PROBE_OUT:-/tmp/controls-probes}/newest48"

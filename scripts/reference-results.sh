@@ -24,17 +24,17 @@ for split in $SPLITS; do
   pack=${split%/*} user=${split#*/}
   dir="$RUNS/$pack/$user/test$TEST"
   $RC packs verify "$pack" >/dev/null 2>&1 || $RC packs build "$pack"
-  $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/backward"
+  $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --run-dir "$dir/backward"
   # the controls synthesize the Backward Synthesis traces of the shown records themselves (the same prompts as the
   # run above, so the same traces, from the LM cache): the report's command then needs nothing outside the repository
   $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --test-limit "$TEST" --action-model "$MODEL" \
-    --judge "$MODEL" --out leaderboard/controls
+    --judge "$MODEL" --reports-dir leaderboard/controls
   EVAL=(--pack "$pack" --user "$user" --test-limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
         --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl")
   $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
   results+=("$dir/results/no_reasoning--$PROTOCOL.json")
   for method in $METHODS; do  # each method is evaluated as soon as its traces exist
-    $RC baselines run --method "$method" --pack "$pack" --user "$user" --demonstrated "$TEST" --out "$dir/$method"
+    $RC baselines run --method "$method" --pack "$pack" --user "$user" --demonstrated "$TEST" --run-dir "$dir/$method"
     $RC evaluate "${EVAL[@]}" --name "$method" --method-traces "$dir/$method/output/traces.jsonl" \
       --out "$dir/results/$method--$PROTOCOL.json"
     results+=("$dir/results/$method--$PROTOCOL.json")

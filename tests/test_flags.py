@@ -33,6 +33,18 @@ SHARED = {
 RETIRED = ("--limit", "--eval-limit", "--traces", "--baseline")
 
 
+def test_out_is_always_a_file():
+    """``--out`` names a file wherever a command shows it (evaluate, rescore); folders are ``--reports-dir``
+    (controls), ``--run-dir`` (baselines run), ``--out-dir`` (packs export), ``--state`` (grid), ``--board``."""
+    for command in (["evaluate"], ["rescore"], ["controls"], ["baselines", "run"], ["packs", "export"], ["grid"],
+                    ["transfer"], ["submit"], ["demo"]):
+        out = CliRunner().invoke(cli, [*command, "--help"], terminal_width=200).output
+        shown = [line.split()[1] for line in out.splitlines() if line.strip().startswith("--out ")]
+        assert shown in ([], ["FILE"]), (command, shown)
+    old = CliRunner().invoke(cli, ["controls", "--pack", "no-such-pack", "--user", "u", "--out", "/tmp/x"])
+    assert "--out is deprecated" in old.output and "use --reports-dir" in old.output
+
+
 def _options(command: str) -> set[str]:
     out = CliRunner().invoke(cli, [*COMMANDS[command], "--help"], terminal_width=200).output
     return set(re.findall(r"^\s+(--[a-z][a-z-]*)", out, re.M))

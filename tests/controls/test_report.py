@@ -116,7 +116,8 @@ def test_malformed_reports_are_refused_naming_the_field(tiny_report, tmp_path):
 
 
 def test_cli_prints_the_table_and_writes_the_report(tiny_report, traces_file, tmp_path):
-    args = ["controls", "--pack", PACK, "--user", USER, "--baseline-traces", str(traces_file), "--out", str(tmp_path)]
+    args = ["controls", "--pack", PACK, "--user", USER, "--baseline-traces", str(traces_file),
+            "--reports-dir", str(tmp_path)]
     flag = {"limit": "--test-limit"}  # run_controls(limit=) is the CLI's --test-limit
     args += [a for k, v in TINY.items() for a in (flag.get(k, f"--{k.replace('_', '-')}"), str(v))]
     out = CliRunner().invoke(cli, args, catch_exceptions=False)

@@ -62,7 +62,7 @@ def test_baselines_run_writes_validated_traces_and_a_manifest(slice_records, tin
     write_json(tmp_path / "tiny.json", tiny_config)
     result = CliRunner().invoke(cli, ["baselines", "run", "--method", "backward", "--pack", PACK, "--user", USER,
                                       "--train-limit", "2", "--config", str(tmp_path / "tiny.json"),
-                                      "--out", str(tmp_path / "run")])
+                                      "--run-dir", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     manifest = read_json(tmp_path / "run" / "manifest.json")
     assert manifest["n_records"] == 2 and manifest["traces"]["n"] == 2
