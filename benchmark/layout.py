@@ -26,7 +26,8 @@ from pathlib import Path
 from .paths import runs_dir
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``text`` as a file-name part: anything but letters, digits and ``._-`` becomes ``_``."""
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
 
 
@@ -40,7 +41,7 @@ def predictions_file(pack: str, user: str, key: str) -> Path:
 
 def result_file(pack: str, user: str, method: str, baseline: str, action_model: str, judge: str,
                 protocol: str = "pairwise") -> Path:
-    name = "--".join(_slug(s) for s in (method, "vs", baseline, action_model, judge, protocol))
+    name = "--".join(slug(s) for s in (method, "vs", baseline, action_model, judge, protocol))
     return runs_dir() / "results" / pack / user / f"{name}.json"
 
 
@@ -65,7 +66,7 @@ def submission_runs(name: str, version: str, pack: str, user: str, root: Path | 
 
 
 def slice_dir(pack: str, user: str, slice_name: str, synthesizer: str) -> Path:
-    return runs_dir() / "slices" / pack / user / slice_name / _slug(synthesizer)
+    return runs_dir() / "slices" / pack / user / slice_name / slug(synthesizer)
 
 
 def transfer_dir(pack: str, user: str) -> Path:

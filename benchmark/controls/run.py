@@ -64,10 +64,6 @@ def backward_traces(pack: str, user: str, records: list[dict], *, config: str = 
     return work / "output" / "traces.jsonl"
 
 
-def _slug(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in s)
-
-
 def other_user(pack: str, user: str) -> str | None:
     """The first other user of ``pack`` in its spec (the wrong-user control's demonstrations); None if alone."""
     from ..packs import load_spec
@@ -118,7 +114,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     action_lm = get_lm(action_model, backend) if isinstance(action_model, str) else action_model
     judge_lm = (get_lm(judge, backend) if isinstance(judge, str) else judge) if proto.uses_judge else action_lm
     out_dir = (controls_dir(pack, user) / "results" / proto.name /
-               f"{_slug(action_lm.name)}--{_slug(judge_lm.name)}")
+               f"{layout.slug(action_lm.name)}--{layout.slug(judge_lm.name)}")
 
     results: dict[str, dict] = {}
     comparisons = {}

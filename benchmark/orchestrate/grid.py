@@ -242,7 +242,7 @@ def run_grid(spec: dict, executor, *, state: Path | str | None = None, board: Pa
 
     state = state_dir(spec, state)
     cells = expand(spec)
-    write_json(state / "grid.json", {k: v for k, v in spec.items()})
+    write_json(state / "grid.json", spec)
     todo = [c for c in cells if force or (recorded(state, c) or {}).get("status") != "ok"]
     ran = []
     bar = tqdm(total=len(todo), desc=f"grid {spec['name']} ({executor.name})", unit="cell", disable=not progress)

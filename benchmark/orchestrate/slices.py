@@ -15,10 +15,6 @@ from ..errors import ReconBenchError
 from ..packs import build_pack, load_split, verify_pack
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
-
-
 def ensure_pack(pack: str) -> None:
     """Verify the built pack against its lock; build it from the raw corpora when it is missing or damaged."""
     try:

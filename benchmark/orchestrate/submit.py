@@ -108,12 +108,9 @@ def submit(path, pack, users, runner, models_dir, lm_socket, build_args, leak_ma
 def _evaluate(sub, pack: str, ok_runs: list[tuple[str, Path]], *, baseline: Path | None,
               settings: EvalSettings) -> None:
     """Hand the validated traces to the evaluation stage (benchmark.evaluate), against Backward Synthesis."""
-    try:
-        from ..evaluate import evaluate
-        from ..evaluate.cli import summary_table
-    except ModuleNotFoundError:
-        click.echo("the evaluation stage is not installed: traces recorded, not evaluated", err=True)
-        return
+    from ..evaluate import evaluate
+    from ..evaluate.cli import summary_table
+
     for user, run_dir in ok_runs:
         base = baseline or recorded_backward_traces(pack, user)
         if base is None:

@@ -58,27 +58,25 @@ def add_many(results: list[Path | str], board: Path | str | None = None, *, repl
             raise DataError(f"same (submission, pack, user, action model, judge, protocol) as {keys[key]}", file=r)
         keys[key] = Path(r)
         docs.append((Path(r), doc))
-    removed: dict[Path, bytes] = {}
+    removed: dict[Path, bytes] = {}  # replaced files, put back if anything fails
+    unchanged: list[Path] = []
+    to_add = [r for r, _ in docs]
     if replace:
-        stored_by_key = {result_key(d): (p, d) for p, d in load_results(results_dir(board))}
-        kept = []
-        for _, doc in docs:
-            old = stored_by_key.get(result_key(doc))
-            if old is not None and old[1]["digest"] == doc["digest"]:
-                kept.append(old[0])  # already there: nothing to do
+        on_board = {result_key(d): (p, d) for p, d in load_results(results_dir(board))}
+        to_add = []
+        for r, doc in docs:
+            old_path, old_doc = on_board.get(result_key(doc), (None, None))
+            if old_doc is not None and old_doc["digest"] == doc["digest"]:
+                unchanged.append(old_path)  # already there: nothing to do
                 continue
-            if old is not None:
-                removed[old[0]] = old[0].read_bytes()
-            kept.append(None)
-        results = [r for (r, _), k in zip(docs, kept) if k is None]
-        unchanged = [k for k in kept if k is not None]
-    else:
-        results, unchanged = [r for r, _ in docs], []
+            if old_path is not None:
+                removed[old_path] = old_path.read_bytes()
+            to_add.append(r)
     stored: list[Path] = []
     try:
         for path in removed:
             path.unlink()
-        for r in results:
+        for r in to_add:
             stored.append(add_result(r, results_dir(board)))
         build(board)
     except BaseException:

@@ -17,6 +17,7 @@ from ..evaluate import digest, read_result
 from ..evaluate.result import protocol_of
 from ..evaluate.stats import counts
 from ..io import write_json
+from ..layout import slug
 
 BASELINE = "backward"
 
@@ -33,16 +34,12 @@ def result_key(doc: dict) -> tuple[str, str, str, str, str, str]:
             doc["judge"]["fingerprint"], protocol_of(doc))
 
 
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text)
-
-
 def store_path(doc: dict, root: Path) -> Path:
     """``<root>/<pack>/<user>/<method>--<action model>-<fp>--<judge>-<fp>.json``: the name shows the key, the short
     fingerprints keep two builds of a same-named model apart."""
     am, judge = doc["action_model"], doc["judge"]
-    name = "--".join([_slug(doc["method"]["name"]), f"{_slug(am['name'])}-{am['fingerprint'][:12]}",
-                      f"{_slug(judge['name'])}-{judge['fingerprint'][:12]}"])
+    name = "--".join([slug(doc["method"]["name"]), f"{slug(am['name'])}-{am['fingerprint'][:12]}",
+                      f"{slug(judge['name'])}-{judge['fingerprint'][:12]}"])
     if protocol_of(doc) != "pairwise":  # version 1 names (pairwise) stay as they were
         name += f"--{protocol_of(doc)}"
     return root / doc["pack"]["name"] / doc["user"] / f"{name}.json"
