@@ -7,7 +7,7 @@ setup:
 
 test: setup
 	if [ -x scripts/docker-engine.sh ]; then bash scripts/docker-engine.sh start || true; fi
-	$(PY) -m ruff check .
+	$(PY) -m ruff check --no-cache .
 	$(PY) -m pytest tests
 
 demo: setup

@@ -37,7 +37,7 @@ def main() -> None:
     from benchmark.evaluate import evaluate, load_splits
     from benchmark.evaluate.predict import first
     from benchmark.models import get_lm
-    from benchmark.publish._slice import ensure_pack
+    from benchmark.orchestrate.slices import ensure_pack
 
     ensure_pack(args.pack)
     train = first(load_splits(args.pack, args.user)[0], args.train_limit)

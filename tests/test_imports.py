@@ -129,3 +129,27 @@ def test_only_the_orchestration_layer_chains_stages():
     assert not new, f"these modules chain pipeline stages; move the chaining to benchmark/orchestrate: {new}"
     stale = sorted(set(CHAINING_ALLOWED) - set(chains()))
     assert not stale, f"these modules no longer chain stages: delete their CHAINING_ALLOWED entries: {stale}"
+
+
+def test_scripts_and_benchmarks_import_names_that_exist():
+    """benchmarks/*.py and scripts/*.py are not imported by any test; a module they name that moved away (as
+    ``benchmark.publish._slice`` did) must fail here, not months later on the machine that runs the benchmark."""
+    import importlib
+
+    missing = []
+    for path in sorted([*(REPO_ROOT / "benchmarks").glob("*.py"), *(REPO_ROOT / "scripts").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "benchmark":
+                try:
+                    module = importlib.import_module(node.module)
+                except ImportError as e:
+                    missing.append(f"{path.name}:{node.lineno} {node.module} ({e})")
+                    continue
+                missing += [f"{path.name}:{node.lineno} {node.module}.{a.name}" for a in node.names
+                            if not hasattr(module, a.name)
+                            and importlib.util.find_spec(f"{node.module}.{a.name}") is None]
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.split(".")[0] == "benchmark" and importlib.util.find_spec(a.name) is None:
+                        missing.append(f"{path.name}:{node.lineno} {a.name}")
+    assert not missing, f"these imports in benchmarks/ or scripts/ name nothing: {missing}"
