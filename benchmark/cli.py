@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "images": "benchmark.runners.cli:images",
     "leaderboard": "benchmark.publish.cli:leaderboard",
     "transfer": "benchmark.orchestrate.transfer:transfer",
-    "controls": "benchmark.controls.cli:controls",
+    "controls": "benchmark.orchestrate.controls:controls",
     "grid": "benchmark.orchestrate.cli:grid",
     "demo": "benchmark.demo:demo",
 }

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from . import layout, paths
+from .evaluate.settings import EvalSettings, eval_options
 from .flags import renamed
 from .models.options import MODEL
 
@@ -29,25 +31,32 @@ def _step(i: int, text: str, start: float) -> None:
     click.echo(f"[{i}/{STEPS}] {text}  (t={time.perf_counter() - start:.0f}s)", err=True)
 
 
-def recorded_reports(pack: str, protocol: str, model_fingerprint: str) -> list[Path]:
+def recorded_reports(pack: str, protocol: str, action_fingerprint: str, judge_fingerprint: str) -> list[Path]:
     """The repository's recorded control reports (``leaderboard/controls``) for ``pack`` under ``protocol`` with
-    this model as action model and judge: what the published board gates ``pack`` by."""
-    from .controls.report import protocol_name, readable_reports
+    this action model and judge (under likelihood the judge is the action model): what the published board gates
+    ``pack`` by."""
+    from .records.controls_report import protocol_name, readable_reports
 
     return [path for path, rep in readable_reports(paths.LEADERBOARD_DIR / "controls")
             if (rep["pack"]["name"], protocol_name(rep), rep["action_model"]["fingerprint"],
-                rep["judge"]["fingerprint"]) == (pack, protocol, model_fingerprint, model_fingerprint)]
+                rep["judge"]["fingerprint"]) == (pack, protocol, action_fingerprint, judge_fingerprint)]
 
 
-def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LIMIT, model: str = "smollm2-135m",
-             protocol: str | None = None, board: Path | None = None, run_controls_here: bool = False) -> dict:
-    """Run the demo; returns ``{"board", "result", "report", "report_source", "seconds"}``."""
+def run_demo(*, pack: str = "debates", user: str = "biden", settings: EvalSettings | None = None,
+             model: str = "smollm2-135m", board: Path | None = None, run_controls_here: bool = False) -> dict:
+    """Run the demo; returns ``{"board", "result", "report", "report_source", "seconds"}``. ``settings``: the
+    evaluation's (default: ``EvalSettings(test_limit=DEMO_LIMIT)``; the test slice is what traces are written
+    for); ``model``: the synthesis roles' model (synthesizer, reconstruction)."""
     from . import publish
-    from .controls.report import read_report, write_report
-    from .controls.run import run_controls
-    from .evaluate.protocols import DEFAULT
-    from .orchestrate.slices import ensure_pack, evaluate_slice, slice_config, synthesize_slice
+    from .evaluate import evaluate
+    from .orchestrate.controls import controls_with_synthesis
+    from .orchestrate.slices import ensure_pack, slice_config, synthesize_slice
+    from .records.controls_report import read_report, write_report
 
+    settings = settings or EvalSettings(test_limit=DEMO_LIMIT)
+    if settings.test_limit is None:
+        settings = replace(settings, test_limit=DEMO_LIMIT)
+    limit, protocol = settings.test_limit, settings.protocol
     start = time.perf_counter()
     board = Path(board) if board is not None else layout.demo_dir() / "leaderboard"
     _step(1, f"pack {pack}: verify the built splits, or build them from {paths.raw_dir()}", start)
@@ -55,21 +64,23 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
     config = slice_config("cpu", model)
     for role in ("reconstruction", "judge"):
         config["models"][role]["name"] = model
+    pool = "the whole training split" if settings.train_limit is None else f"its first {settings.train_limit} turns"
     shown = f"the training turns of {pack}/{user} shown as demonstrations to its first {limit} test turns"
     _step(2, f"Backward Synthesis traces for {shown}", start)
-    baseline = synthesize_slice("backward", pack, user, None, config, demonstrated=limit)
+    baseline = synthesize_slice("backward", pack, user, settings.train_limit, config, demonstrated=limit,
+                                k=settings.k)
     _step(3, "RECON-Select traces for the same turns (N=4 candidates, reconstruction fidelity picks one)", start)
-    method = synthesize_slice("recon_select", pack, user, None, config, demonstrated=limit)
-    protocol = protocol or DEFAULT
-    _step(4, f"evaluate recon_select against backward on the first {limit} test turns, the whole training split "
-             f"as the demonstration pool (protocol {protocol})", start)
+    method = synthesize_slice("recon_select", pack, user, settings.train_limit, config, demonstrated=limit,
+                              k=settings.k)
+    _step(4, f"evaluate recon_select against backward on the first {limit} test turns, {pool} as the "
+             f"demonstration pool (protocol {protocol})", start)
     out = layout.demo_dir() / f"recon_select--{pack}--{user}--{protocol}.json"
-    result = evaluate_slice("recon_select", method, baseline, pack, user, train_limit=None, limit=limit,
-                            action_model=model, judge=model, judge_mode="options", backend="transformers", out=out,
-                            protocol=protocol)
+    result = evaluate(method, baseline, pack, user, method_name="recon_select", baseline_name="backward",
+                      **settings.kwargs(), out=out)
     shutil.rmtree(publish.results_dir(board), ignore_errors=True)  # the demo's own board holds this run only
     shutil.rmtree(board / "controls", ignore_errors=True)
-    recorded = [] if run_controls_here else recorded_reports(pack, protocol, result["action_model"]["fingerprint"])
+    fingerprints = (result["action_model"]["fingerprint"], result["judge"]["fingerprint"])
+    recorded = [] if run_controls_here else recorded_reports(pack, protocol, *fingerprints)
     if recorded:
         _step(5, f"validity controls of protocol {protocol} on {pack}: the repository's recorded report(s) for this "
                  f"model ({', '.join(p.relative_to(paths.REPO_ROOT).as_posix() for p in recorded)}), which gate "
@@ -80,8 +91,8 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
     else:
         _step(5, f"validity controls of protocol {protocol} on the same slice (wrong user, self, shuffled traces, "
                  f"...)", start)
-        report = run_controls(pack, user, traces=baseline, action_model=model, judge=model, protocol=protocol,
-                              limit=limit, command=f"reconbench demo --protocol {protocol} --run-controls")
+        report = controls_with_synthesis(pack, user, traces=baseline, **settings.kwargs(),
+                                         command=f"reconbench demo --protocol {protocol} --run-controls")
         report_path, _ = write_report(report, board / "controls")
         source = "run on the demo's slice"
     _step(6, f"add the result, build the board in {board}", start)
@@ -94,24 +105,22 @@ def run_demo(*, pack: str = "debates", user: str = "biden", limit: int = DEMO_LI
 @renamed("--limit", "--test-limit", type=click.IntRange(min=1))
 @click.option("--pack", default="debates", show_default=True)
 @click.option("--user", default="biden", show_default=True)
-@click.option("--test-limit", type=click.IntRange(min=1), default=DEMO_LIMIT, show_default=True, metavar="N",
-              help="test turns evaluated (traces are written for the training turns shown to them)")
-@click.option("--protocol", type=click.Choice(["likelihood", "pairwise", "pairwise-calibrated", "pointwise"]),
-              default=None, help="scoring protocol [default: the CPU default, likelihood]")
+@eval_options(test_limit=DEMO_LIMIT)
 @click.option("--model", type=MODEL, default="smollm2-135m", show_default=True,
-              help="every role: synthesizer, reconstruction, action model, judge")
+              help="the synthesis roles' model (synthesizer, reconstruction); the evaluation's are --action-model "
+                   "and --judge")
 @click.option("--board", type=click.Path(file_okay=False, path_type=Path),
               help="board folder [default: <runs>/demo/leaderboard]")
 @click.option("--run-controls", is_flag=True,
               help="run the validity controls on the demo's own slice instead of using the repository's recorded "
                    "report for the pack (a slice this small is too small for the wrong-user control to pass)")
-def demo(pack, user, test_limit, model, protocol, board, run_controls):
+def demo(pack, user, model, board, run_controls, settings):
     """Run the whole chain on a small slice of one user and print where the board is."""
-    from .controls.report import read_report, table
     from .evaluate import read_result
     from .publish.cli import show_cmd
+    from .records.controls_report import read_report, table
 
-    out = run_demo(pack=pack, user=user, limit=test_limit, model=model, protocol=protocol, board=board,
+    out = run_demo(pack=pack, user=user, settings=settings, model=model, board=board,
                    run_controls_here=run_controls)
     click.get_current_context().invoke(show_cmd, by="overall", board=out["board"].parent)
     report, result = read_report(out["report"]), read_result(out["result"])

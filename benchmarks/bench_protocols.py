@@ -33,10 +33,10 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     traces_home = os.environ.get("RECONBENCH_RUNS")
-    from benchmark.controls.run import backward_traces
     from benchmark.evaluate import evaluate, load_splits
     from benchmark.evaluate.predict import first
     from benchmark.models import get_lm
+    from benchmark.orchestrate.controls import backward_traces
     from benchmark.orchestrate.slices import ensure_pack
 
     ensure_pack(args.pack)

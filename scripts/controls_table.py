@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from benchmark.controls.report import protocol_name, ranks, read_report
+from benchmark.records.controls_report import protocol_name, ranks, read_report
 
 
 def _cell(c: dict) -> str:

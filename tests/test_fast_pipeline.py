@@ -80,3 +80,35 @@ def test_traces_for_just_the_demonstrated_records_give_the_same_numbers(traces, 
     with pytest.raises(DataError, match="training records shown as demonstrations have no trace") as e:
         run(gap, protocol, tmp_path / "gap.json")
     assert e.value.record == shown[0] and e.value.field == "id"
+
+
+def test_a_result_records_its_settings_and_another_bootstrap_draw_recomputes_nothing(traces, tmp_path):
+    from dataclasses import replace
+
+    from benchmark.evaluate.settings import EvalSettings
+
+    settings = EvalSettings(action_model="fake-action", judge="fake-judge", backend="fake", protocol="pairwise",
+                            k=2, test_limit=8, seed=3, bootstrap_seed=11, max_tokens=64)
+    first = evaluate(traces["method"], traces["backward"], PACK, USER, method_name="method", n_boot=200,
+                     out=tmp_path / "a.json", **settings.kwargs())
+    assert EvalSettings.from_result(read_result(tmp_path / "a.json")) == settings
+    assert first["seeds"] == {"generation": 3, "bootstrap": 11, "bootstrap_samples": 200}
+    redrawn = evaluate(traces["method"], traces["backward"], PACK, USER, method_name="method", n_boot=200,
+                       out=tmp_path / "b.json", **replace(settings, bootstrap_seed=12).kwargs())
+    costs = redrawn["run"]["costs"]
+    assert costs["predict"]["calls"] == costs["judge"]["calls"] == 0, costs  # the predictions are the seed's
+    assert [ex["verdicts"] for ex in redrawn["examples"]] == [ex["verdicts"] for ex in first["examples"]]
+    assert redrawn["eval_settings"]["bootstrap_seed"] == 12 and redrawn["digest"] != first["digest"]
+
+
+def test_results_made_before_settings_were_recorded_still_load_and_give_their_settings():
+    from benchmark.evaluate.settings import EvalSettings
+    from benchmark.paths import LEADERBOARD_DIR
+
+    files = sorted((LEADERBOARD_DIR / "results").rglob("*.json"))
+    assert files, "the repository records reference results"
+    for path in files:
+        doc = read_result(path)
+        settings = EvalSettings.from_result(doc)
+        assert settings.protocol == doc.get("protocol", {}).get("name", "pairwise"), path
+        assert settings.k == doc["retrieval"]["k"] and settings.test_limit == doc["test"]["limit"], path

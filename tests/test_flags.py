@@ -21,13 +21,13 @@ SHARED = {
     "--pack": ["evaluate", "controls", "transfer", "submit", "demo", "baselines run"],
     "--user": ["evaluate", "controls", "transfer", "submit", "demo", "baselines run"],
     "--test-limit": ["evaluate", "controls", "transfer", "submit", "demo"],
-    "--train-limit": ["evaluate", "controls", "transfer", "submit", "baselines run"],
+    "--train-limit": ["evaluate", "controls", "transfer", "submit", "demo", "baselines run"],
     "--baseline-traces": ["evaluate", "controls", "submit"],
-    "--protocol": ["evaluate", "controls", "submit", "demo"],
-    "--action-model": ["evaluate", "controls", "transfer", "submit"],
-    "--judge": ["evaluate", "controls", "transfer", "submit"],
-    "--backend": ["evaluate", "controls", "transfer", "submit"],
-    "--k": ["evaluate", "controls", "baselines run"],
+    "--protocol": ["evaluate", "controls", "transfer", "submit", "demo"],
+    "--action-model": ["evaluate", "controls", "transfer", "submit", "demo"],
+    "--judge": ["evaluate", "controls", "transfer", "submit", "demo"],
+    "--backend": ["evaluate", "controls", "transfer", "submit", "demo"],
+    "--k": ["evaluate", "controls", "transfer", "submit", "demo", "baselines run"],
     "--demonstrated": ["submit", "baselines run"],
 }
 RETIRED = ("--limit", "--eval-limit", "--traces", "--baseline")
@@ -109,3 +109,34 @@ def test_the_evaluation_options_are_one_set_shared_by_evaluate_controls_and_subm
                            for f in FIELDS}
     assert described["evaluate"] == described["controls"] == described["submit"]
     assert {f: d[2] for f, d in described["evaluate"].items()} == EvalSettings().as_dict()
+
+
+# the commands that evaluate take every evaluation setting (benchmark.evaluate.settings.eval_options); where one
+# differs it is listed with why
+EVALUATING = ("evaluate", "controls", "transfer", "submit", "demo")
+DIFFERS = {("transfer", "action_model"): "repeatable: one column of the matrix per action model",
+           ("demo", "test_limit"): "the demo's default is a small slice (DEMO_LIMIT)"}
+
+
+def _command(name: str) -> click.Command:
+    command = cli
+    for part in COMMANDS[name]:
+        command = command.get_command(None, part)
+    return command
+
+
+def test_every_evaluating_command_takes_the_same_evaluation_options():
+    from benchmark.evaluate.settings import FIELDS, _options
+
+    expected = _options()
+    assert tuple(expected) == FIELDS  # one option per field of EvalSettings
+    for name in EVALUATING:
+        params = {p.opts[0]: p for p in _command(name).params if isinstance(p, click.Option) and not p.hidden}
+        for field, (flag, attrs) in expected.items():
+            assert flag in params, f"{name} lacks {flag}"
+            option = params[flag]
+            assert option.opts == [flag], (name, option.opts)
+            if (name, field) in DIFFERS:
+                continue
+            assert (option.help, option.default, repr(option.type)) == (
+                attrs["help"], attrs["default"], repr(attrs["type"])), f"{name} {flag} differs from eval_options"

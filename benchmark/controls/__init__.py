@@ -7,6 +7,7 @@ show that the benchmark's win rate moves with what it claims to measure and not 
 
 from __future__ import annotations
 
+from ..records.controls_report import markdown, read_report, table, write_index, write_report
 from .definitions import (
            CONTROLS,
            Comparison,
@@ -17,9 +18,8 @@ from .definitions import (
            length_correlation,
            shuffle_traces,
 )
-from .report import markdown, read_report, table, write_index, write_report
-from .run import backward_traces, run_controls
+from .run import run_controls
 
-__all__ = ["CONTROLS", "Comparison", "Control", "Inputs", "Measurement", "backward_traces", "derangement",
+__all__ = ["CONTROLS", "Comparison", "Control", "Inputs", "Measurement", "derangement",
            "length_correlation", "markdown", "read_report", "run_controls", "shuffle_traces", "table", "write_index",
            "write_report"]

@@ -33,9 +33,9 @@ import numpy as np
 from ..errors import DataError
 from ..evaluate import judge_health, oracle_predictions
 from ..evaluate.traces import Traces
+from ..records.controls_report import FAIL, INFO, PASS
 
 BASELINE = "backward"
-PASS, FAIL, INFO, NA = "PASS", "FAIL", "INFO", "N/A"
 ORACLE_MIN_WIN_RATE = 0.9  # "almost every non-tied pair"
 SELF_MIN_TIE_RATE = 0.9  # "nearly all order flips counted as ties"
 LENGTH_MAX_ABS_CORRELATION = 0.3  # below a "moderate" correlation by the usual rule of thumb
@@ -260,7 +260,7 @@ def length_correlation(examples: list[dict], *, seed: int = 0, n_boot: int = N_B
                    f"{' and '.join(LENGTH_FROM)})")
 def check_length(result: dict | None, results: dict[str, dict]) -> Measurement:
     from ..evaluate.protocols import get_protocol
-    from ..evaluate.result import protocol_of
+    from ..records.result import protocol_of
 
     examples = [ex for name in LENGTH_FROM for ex in results[name]["examples"]]
     seed = results[LENGTH_FROM[0]]["seeds"]["bootstrap"]
@@ -278,20 +278,3 @@ def check_length(result: dict | None, results: dict[str, dict]) -> Measurement:
 
 
 # -- what ranks ---------------------------------------------------------------------------------------------------
-POSITIVE = ("oracle", "wrong_user")  # at least one must apply and pass; none may fail
-REQUIRED = ("self", "shuffled_traces", "length", "judge_injection")  # each must pass where it applies
-
-
-def ranking(statuses: dict[str, str]) -> tuple[bool, str]:
-    """Whether results scored like the report's are ranked on the board, and why not: a positive control (oracle
-    or wrong user) applied and passed and none failed; self, shuffled traces, length and judge injection passed
-    wherever they apply. ``statuses``: control name -> PASS/FAIL/INFO/N/A."""
-    failing = [n for n in POSITIVE + REQUIRED if statuses.get(n) == FAIL]
-    if failing:
-        return False, "failed: " + ", ".join(failing)
-    if not any(statuses.get(n) == PASS for n in POSITIVE):
-        return False, "no positive control (oracle or wrong user) passed"
-    missing = [n for n in REQUIRED if statuses.get(n) not in (PASS, NA)]
-    if missing:
-        return False, "not run: " + ", ".join(missing)
-    return True, "passed: " + ", ".join(n for n in POSITIVE + REQUIRED if statuses.get(n) == PASS)

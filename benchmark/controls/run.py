@@ -1,45 +1,42 @@
 """Run the validity controls on one user split through the ordinary evaluation pipeline.
 
-Backward Synthesis traces come from ``--baseline-traces`` or are synthesized once with ``benchmark.synthesize`` (config
-``cpu`` by default) for the training records retrieval shows to the evaluated test slice
-(``benchmark.retrieval.demonstrated``: a trace never shown cannot change a number; on debates/biden, 60 test turns
-show 92 of 475 training turns) under ``runs_dir()/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (N:
-records synthesized; the other user's too, for the wrong-user control), so a recorded report can be remade from the
-repository alone; every control is then one ``benchmark.evaluate.evaluate`` call, whose predictions, verdicts and LM
-calls are saved, so a rerun makes no model call and gives the same report apart from its ``run`` block.
+The Backward Synthesis traces a control needs come from a file (``traces``) or from ``backward``, a callable the
+caller hands in (``benchmark.orchestrate.controls.backward_traces`` synthesizes them under the runs folder), asked
+only for the training records retrieval shows to the evaluated test slice (``benchmark.retrieval.demonstrated``: a
+trace never shown cannot change a number; on debates/biden, 60 test turns show 92 of 475 training turns) and, for the
+wrong-user control, for the other user's shown records. This module runs no synthesis itself: chaining stages is
+``benchmark.orchestrate``'s job. Every control is then one ``benchmark.evaluate.evaluate`` call, whose predictions,
+verdicts and LM calls are saved, so a rerun makes no model call and gives the same report apart from its ``run`` block.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from .. import layout
+from ..errors import DataError
 from ..evaluate import evaluate, load_splits, load_traces, traces_sha256
 from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, train_slice
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
-from ..evaluate.result import run_block
-from ..io import sha256_text
 from ..models import get_lm
+from ..records.controls_report import FAIL, NA, PASS, finalize, ranking
+from ..records.result import run_block
 from ..retrieval import Embedder, demonstrated
 from .definitions import (
     BASELINE,
     CONTROLS,
-    FAIL,
     LENGTH_FROM,
     LENGTH_MAX_ABS_CORRELATION,
-    NA,
     ORACLE_MIN_WIN_RATE,
-    PASS,
     SELF_MIN_TIE_RATE,
     Inputs,
     Measurement,
-    ranking,
 )
-from .report import finalize
 
 HEALTH_FIELDS = ("order_flip_rate", "tie_rate", "first_position_win_rate", "length_correlation")
 
@@ -49,19 +46,8 @@ def controls_dir(pack: str, user: str) -> Path:
     return layout.controls_dir(pack, user)
 
 
-def backward_traces(pack: str, user: str, records: list[dict], *, config: str = "cpu") -> Path:
-    """The path of Backward Synthesis traces for ``records`` (training records of ``pack``/``user``: the ones the
-    evaluated slice shows as demonstrations), synthesized with ``config`` the first time (the synthesizer resumes
-    from what is on disk and its LM calls are cached)."""
-    from ..runners import prepare_input
-    from ..synthesize import synthesize
-
-    # keyed by the records' ids: two slices of the same size are different inputs
-    ids = sha256_text("\n".join(r["id"] for r in records))[:12]
-    work = controls_dir(pack, user) / f"backward-{config}-train{len(records)}-{ids}"
-    prepare_input(work / "input", pack=pack, user=user, records=records)
-    synthesize("backward", work / "input", work / "output", config=config)
-    return work / "output" / "traces.jsonl"
+# (pack, user, training records to cover) -> the path of a Backward Synthesis traces.jsonl covering them
+BackwardTraces = Callable[[str, str, list[dict]], Path]
 
 
 def other_user(pack: str, user: str) -> str | None:
@@ -71,17 +57,20 @@ def other_user(pack: str, user: str) -> str | None:
     return next((u["id"] for u in load_spec(pack)["users"] if u["id"] != user), None)
 
 
-def run_controls(pack: str, user: str, *, traces: Path | str | None = None, config: str = "cpu",
+def run_controls(pack: str, user: str, *, traces: Path | str | None = None, backward: BackwardTraces | None = None,
+                 source: str | None = None,
                  action_model="smollm2-135m", judge="smollm2-135m", judge_mode: str = "options",
-                 backend: str = "transformers", protocol: str = DEFAULT_PROTOCOL,
+                 backend: str = "transformers", judge_backend: str | None = None, protocol: str = DEFAULT_PROTOCOL,
                  protocol_params: dict | None = None, k: int = 4, limit: int | None = None,
-                 train_limit: int | None = None, seed: int = 0, max_tokens: int = MAX_TOKENS,
+                 train_limit: int | None = None, seed: int = 0, bootstrap_seed: int | None = None,
+                 max_tokens: int = MAX_TOKENS,
                  only: list[str] | None = None, train_window: str = "oldest", command: str | None = None) -> dict:
     """Run every control in ``CONTROLS`` that applies to ``protocol`` on ``pack``/``user``; return the validated
     report (the others are recorded N/A, with why).
 
-    ``traces``: a Backward Synthesis traces.jsonl for the training split (synthesized with ``config`` when None).
-    The wrong-user control synthesizes the other user's Backward Synthesis traces with ``config``. ``only``: run
+    ``traces``: a Backward Synthesis traces.jsonl for the training split; ``backward``: where traces come from
+    otherwise, and always for the other user's (the wrong-user control), called as ``backward(pack, user, records)``;
+    ``source``: how ``backward`` makes them, recorded in the report. ``only``: run
     just these controls (a quick probe; the others are N/A, so such a report never ranks).
     ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects. ``limit``: the first N test
     records; ``train_limit``: only the first N training records (traces, retrieval and shuffling use just those,
@@ -95,24 +84,28 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
     train, test = train_slice(train_all, train_limit, train_window), first(test_all, limit)
     embedder = Embedder()
     # Backward Synthesis is needed only for the training records retrieval shows to this test slice
-    shown = demonstrated(train, test, k, embedder)
-    path = Path(traces) if traces is not None else backward_traces(pack, user, shown, config=config)
-    backward = load_traces(path, pack, user, train, needed=[r["id"] for r in shown])
     unknown = sorted(set(only or []) - set(CONTROLS))
     if unknown:
-        from ..errors import DataError
         raise DataError(f"unknown control {unknown[0]!r}; known: {', '.join(CONTROLS)}", field="only")
     wanted = set(only) if only else set(CONTROLS)
     other = other_user(pack, user) if "wrong_user" in proto.controls and "wrong_user" in wanted else None
+    if backward is None and (traces is None or other is not None):
+        raise DataError("the controls need Backward Synthesis traces: pass a traces file"
+                        + (" and a way to make the other user's (the wrong-user control)" if other else "")
+                        + " (reconbench controls synthesizes them itself)", field="traces")
+    shown = demonstrated(train, test, k, embedder)
+    path = Path(traces) if traces is not None else backward(pack, user, shown)
+    backward_own = load_traces(path, pack, user, train, needed=[r["id"] for r in shown])
     other_train = other_backward = None
     if other is not None:
         other_train = other_user_pool(pack, user, other, train_limit, train_window)
         other_shown = demonstrated(other_train, test, k, embedder)
-        other_backward = load_traces(backward_traces(pack, other, other_shown, config=config), pack, other,
-                                     other_train, needed=[r["id"] for r in other_shown])
-    inputs = Inputs(pack, user, train, test, backward, seed, other, other_train, other_backward)
+        other_backward = load_traces(backward(pack, other, other_shown), pack, other, other_train,
+                                     needed=[r["id"] for r in other_shown])
+    inputs = Inputs(pack, user, train, test, backward_own, seed, other, other_train, other_backward)
     action_lm = get_lm(action_model, backend) if isinstance(action_model, str) else action_model
-    judge_lm = (get_lm(judge, backend) if isinstance(judge, str) else judge) if proto.uses_judge else action_lm
+    judge_lm = ((get_lm(judge, judge_backend or backend) if isinstance(judge, str) else judge) if proto.uses_judge
+                else action_lm)
     out_dir = (controls_dir(pack, user) / "results" / proto.name /
                f"{layout.slug(action_lm.name)}--{layout.slug(judge_lm.name)}")
 
@@ -132,13 +125,14 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
         comparisons[name] = cmp
         method_predictions = cmp.method_predictions
         if cmp.inject is not None:  # the baseline's own predictions (read back from disk), with the injection
-            baseline_p = predict(pack, user, backward, action_lm, k=k, seed=seed, max_tokens=max_tokens,
+            baseline_p = predict(pack, user, backward_own, action_lm, k=k, seed=seed, max_tokens=max_tokens,
                                  train=train, test=test, embedder=embedder)
             method_predictions = [p | {"action": p["action"] + cmp.inject} for p in baseline_p]
         results[name] = evaluate(cmp.method_traces, cmp.baseline_traces, pack, user, method_name=cmp.method_name,
                                  baseline_name=BASELINE, action_model=action_lm, judge=judge_lm,
-                                 judge_mode=judge_mode, backend=backend, protocol=proto.name,
-                                 protocol_params=params, k=k, limit=limit, train_limit=train_limit, seed=seed,
+                                 judge_mode=judge_mode, backend=backend, judge_backend=judge_backend,
+                                 protocol=proto.name, protocol_params=params, k=k, limit=limit,
+                                 train_limit=train_limit, seed=seed, bootstrap_seed=bootstrap_seed,
                                  max_tokens=max_tokens, method_predictions=method_predictions,
                                  method_user=cmp.method_user, train_window=train_window,
                                  out=out_dir / f"{name}.json")
@@ -173,9 +167,9 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, conf
         "train": any_result["train"],
         "action_model": {f: any_result["action_model"][f] for f in ("name", "fingerprint", "backend")},
         "judge": {f: any_result["judge"][f] for f in ("name", "fingerprint", "backend", "mode")},
-        "backward_traces": {"sha256": traces_sha256(backward, train), "n_traces": len(backward),
+        "backward_traces": {"sha256": traces_sha256(backward_own, train), "n_traces": len(backward_own),
                             "n_demonstrated": len(shown),
-                            "source": "file" if traces is not None else f"synthesized with config {config}"},
+                            "source": "file" if traces is not None else (source or "synthesized")},
         "settings": {"k": k, "seed": seed, "max_tokens": max_tokens, "thresholds": {
             "oracle_min_win_rate": ORACLE_MIN_WIN_RATE, "self_min_tie_rate": SELF_MIN_TIE_RATE,
             "length_max_abs_correlation": LENGTH_MAX_ABS_CORRELATION}},

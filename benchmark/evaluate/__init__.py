@@ -7,15 +7,15 @@ users-then-examples bootstrap CIs) -> result file. ``evaluate`` composes them. S
 
 from __future__ import annotations
 
+from ..records.result import digest, read_result, write_result
+from ..records.stats import summarize, summarize_by, win_rate, win_rate_ties_half
+from ..records.verdicts import DIMENSIONS, final_verdict
 from ..retrieval import neighbours
-from ._verdicts import DIMENSIONS, final_verdict
 from .calibration import calibrate, cohen_kappa
 from .health import judge_health
 from .judge import judge_pairs, parse_choice
 from .pipeline import evaluate
 from .predict import load_splits, oracle_predictions, parse_prediction, predict
-from .result import digest, read_result, write_result
-from .stats import summarize, summarize_by, win_rate, win_rate_ties_half
 from .traces import load_traces, traces_sha256
 
 __all__ = ["DIMENSIONS", "calibrate", "cohen_kappa", "digest", "evaluate", "final_verdict", "judge_health",

@@ -8,7 +8,7 @@ import click
 from tabulate import tabulate
 
 from ..flags import TRACES, renamed
-from ._verdicts import DIMENSIONS
+from ..records.verdicts import DIMENSIONS
 from .settings import PROTOCOL_NAMES, eval_options
 
 
@@ -72,8 +72,8 @@ def _recorded_method(traces: Path) -> str | None:
 def evaluate(method_traces, baseline_traces, pack, user, method_name, baseline_name, no_reasoning, out, settings):
     """Win rate of a method's traces against the baseline's: retrieval-augmented prediction with the frozen action
     model, pairwise judge in both orders, paired bootstrap CIs. Writes a schema-validated result file."""
+    from ..records.result import default_result_path
     from .pipeline import evaluate as run
-    from .result import default_result_path
 
     traces, baseline = method_traces, baseline_traces
     if baseline is None:

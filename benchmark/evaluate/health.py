@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._verdicts import DIMENSIONS
+from ..records.verdicts import DIMENSIONS
 
 
 def _rate(num: int, den: int) -> float | None:

@@ -1,7 +1,7 @@
 """The pairwise judge: which of two predicted actions is closer to the real action, per dimension.
 
 Every example is judged on each dimension in both orders (method's prediction as A, then the baseline's as A);
-``benchmark.evaluate._verdicts.final_verdict`` turns the two choices into the final verdict, so a judge that
+``benchmark.records.verdicts.final_verdict`` turns the two choices into the final verdict, so a judge that
 prefers a position produces ties, not wins. Two modes: ``options`` reads the judge's next-token probabilities of
 "A" and "B" (``LM.score_options``; one forward pass, never unparseable except an exact tie in probability), and
 ``text`` generates a short reply and parses it strictly. A reply that cannot be parsed is recorded as ``None``,
@@ -22,8 +22,8 @@ from ..errors import DataError
 from ..io import dumps_canonical, read_jsonl, sha256_text, write_jsonl
 from ..models import GenParams, stage
 from ..prompts import prompt_hash, prompt_id, render
+from ..records.verdicts import DIMENSIONS, ORDERS, final_verdict
 from ._format import format_context
-from ._verdicts import DIMENSIONS, ORDERS, final_verdict
 
 PROMPT = "judge_pairwise"
 OPTIONS = ("A", "B")

@@ -18,6 +18,8 @@ from .. import layout
 from ..errors import DataError
 from ..io import dumps_canonical, sha256_text
 from ..models import get_lm
+from ..records.result import default_result_path, finalize, run_block, write_result
+from ..records.stats import N_BOOT, summarize
 from ..retrieval import Embedder, demonstrated
 from ..retrieval import settings as retrieval_settings
 from . import judge as judge_mod
@@ -25,8 +27,7 @@ from . import predict as predict_mod
 from ._format import user_name
 from .protocols import DEFAULT as DEFAULT_PROTOCOL
 from .protocols import Job, decision_params, get_protocol
-from .result import default_result_path, finalize, run_block, write_result
-from .stats import N_BOOT, summarize
+from .settings import EvalSettings
 from .traces import Traces, check_traces, load_traces, records_sha256, traces_sha256
 
 STAGES = ("predict", "judge", "likelihood")
@@ -34,6 +35,10 @@ STAGES = ("predict", "judge", "likelihood")
 
 def _lm(model, backend: str):
     return get_lm(model, backend) if isinstance(model, str) else model
+
+
+def _name(model) -> str:
+    return model if isinstance(model, str) else model.name
 
 
 def _traces(source: Path | str | Traces | None, pack: str, user: str, train: list[dict],
@@ -80,7 +85,8 @@ def score_examples(protocol_name: str, params: dict, examples: list[dict], *, us
 def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | str | Traces | None, pack: str,
              user: str, *, method_name: str = "method", baseline_name: str = "backward",
              action_model="smollm2-135m", judge="smollm2-135m", judge_mode: str = "options",
-             backend: str = "transformers", protocol: str = DEFAULT_PROTOCOL, protocol_params: dict | None = None,
+             backend: str = "transformers", judge_backend: str | None = None, protocol: str = DEFAULT_PROTOCOL,
+             protocol_params: dict | None = None,
              k: int = 4, limit: int | None = None, train_limit: int | None = None, seed: int = 0,
              bootstrap_seed: int | None = None, max_tokens: int = predict_mod.MAX_TOKENS, n_boot: int = N_BOOT,
              method_predictions: list[dict] | None = None, method_user: str | None = None,
@@ -95,10 +101,10 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     ``method_predictions`` replaces the method's predictions (validity controls such as the oracle, which
     predicts the real action; judge protocols only). ``method_user``: the method side's demonstrations come from
     this OTHER user of the pack (the wrong-user control; ``method_traces`` then cover that user's training slice).
-    ``action_model``/``judge``: registry names (loaded with ``backend``) or LM objects; ``likelihood`` scores with
-    the action model and loads no judge. ``protocol_params``: the protocol's decision parameters (e.g.
-    ``{"tie_band": 0.02}``). ``limit``: only the first N test records; ``train_limit``: only the first N training
-    records (retrieval draws from them). ``seed``: generation (and the
+    ``action_model``/``judge``: registry names (loaded with ``backend``; the judge with ``judge_backend`` when
+    given) or LM objects; ``likelihood`` scores with the action model and loads no judge. ``protocol_params``: the
+    protocol's decision parameters (e.g. ``{"tie_band": 0.02}``). ``limit``: only the first N test records;
+    ``train_limit``: only the first N training records (retrieval draws from them). ``seed``: generation (and the
     bootstrap unless ``bootstrap_seed``). ``only_ids``: evaluate just these test records of the slice (what
     ``leaderboard verify`` recomputes; a record's numbers do not depend on the others). ``train_window``:
     ``oldest`` (default) or ``newest`` ``train_limit`` training records (the turns right before the test
@@ -141,7 +147,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     if len(domains) != 1:
         raise DataError(f"test records of {pack}/{user} span domains {domains}", field="domain")
     action_lm = _lm(action_model, backend)
-    judge_lm = _lm(judge, backend) if proto.uses_judge else action_lm
+    judge_lm = _lm(judge, judge_backend or backend) if proto.uses_judge else action_lm
     lms = list({id(lm): lm for lm in (action_lm, judge_lm)}.values())
     before = [lm.usage.as_dict() for lm in lms]
     name = user_name(pack, user)
@@ -205,7 +211,7 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         "test": {"n_total": len(test_all), "n_evaluated": len(test), "limit": limit},
         "action_model": {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend,
                          "params": gen},
-        "judge": ({"name": judge_lm.name, "fingerprint": judge_lm.fingerprint, "backend": backend,
+        "judge": ({"name": judge_lm.name, "fingerprint": judge_lm.fingerprint, "backend": judge_backend or backend,
                    "mode": judge_mode} | ({"params": gen | {"max_tokens": judge_mod.TEXT_MAX_TOKENS}}
                                           if judge_mode == "text" else {}))
         if proto.uses_judge else
@@ -215,6 +221,12 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         "seeds": {"generation": seed, "bootstrap": boot_seed, "bootstrap_samples": n_boot},
         "settings": {"prediction": predict_mod.settings(max_tokens),
                      "judge": {"context_chars": judge_mod.CONTEXT_CHARS, "dimensions": list(proto.dimensions)}},
+        # what was asked, verbatim (benchmark.evaluate.settings.EvalSettings; from_result reads it back)
+        "eval_settings": EvalSettings(
+            action_model=action_lm.name, judge=judge_lm.name if proto.uses_judge else _name(judge),
+            backend=backend, judge_backend=judge_backend, judge_mode=judge_mode, protocol=proto.name,
+            tie_band=(protocol_params or {}).get("tie_band"), k=k, test_limit=limit, train_limit=train_limit,
+            train_window=train_window, seed=seed, bootstrap_seed=bootstrap_seed, max_tokens=max_tokens).as_dict(),
         "summary": scored["summary"],
         "judge_health": scored["judge_health"],
         "predictions": predictions,

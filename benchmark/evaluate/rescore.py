@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..records.result import finalize, protocol_of, read_result, run_block, write_result
 from .protocols import decision_params, get_protocol
-from .result import finalize, protocol_of, read_result, run_block, write_result
 
 # protocols that decide from the same raw numbers: a result made by one can be re-decided by the other
 SAME_RAW = {"pairwise": {"pairwise", "pairwise-calibrated"}, "pairwise-calibrated": {"pairwise", "pairwise-calibrated"},

@@ -205,7 +205,7 @@ def record(state: Path, cell: Cell, outcome: dict) -> dict:
     """Write a cell's outcome (and its result file) atomically; returns the outcome as recorded."""
     result = outcome.pop("result", None)
     if outcome["status"] == "ok":
-        from ..evaluate.result import write_result
+        from ..records.result import write_result
 
         write_result(state / "results" / f"{cell.digest}.json", result)
         outcome["result_digest"] = result["digest"]

@@ -52,18 +52,3 @@ def synthesize_slice(method: str, pack: str, user: str, train_limit: int | None,
     out = base / method
     synthesize(method, base / "input", out, config=config)
     return out / "traces.jsonl"
-
-
-def evaluate_slice(method: str, method_traces: Path, baseline_traces: Path, pack: str, user: str, *,
-                   train_limit: int | None, limit: int | None, action_model: str, judge: str, judge_mode: str,
-                   backend: str, max_tokens: int | None = None, out: Path | None = None,
-                   protocol: str | None = None) -> dict:
-    """``benchmark.evaluate.evaluate`` of the method's traces against backward's on the same slice
-    (``max_tokens``: the action model's budget; default the evaluation stage's)."""
-    from ..evaluate import evaluate
-
-    return evaluate(method_traces, baseline_traces, pack, user, method_name=method, baseline_name="backward",
-                    action_model=action_model, judge=judge, judge_mode=judge_mode, backend=backend,
-                    train_limit=train_limit, limit=limit, out=out,
-                    **({} if max_tokens is None else {"max_tokens": max_tokens}),
-                    **({} if protocol is None else {"protocol": protocol}))

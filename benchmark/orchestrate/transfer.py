@@ -10,6 +10,7 @@ synthesizer model and reused by every action model, and every LM call is cached,
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
@@ -17,24 +18,28 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from .. import layout
-from ..evaluate import DIMENSIONS
-from ..flags import renamed, test_limit, train_limit
+from ..evaluate import DIMENSIONS, evaluate
+from ..evaluate.protocols import decision_params, get_protocol
+from ..evaluate.settings import EvalSettings, eval_options
+from ..flags import renamed
 from ..models import get_lm
-from ..models.options import BACKEND, MODEL
+from ..models.options import MODEL
 from ..publish import board_dir, build
 from ..publish.cli import BOARD_OPTION, rate_text
 from ..publish.transfer import digest, save_transfer
 from ..schema import validate
-from .slices import ensure_pack, evaluate_slice, slice_config, synthesize_slice
+from .slices import ensure_pack, slice_config, synthesize_slice
 
 
 def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list[str], action_models: list[str],
-                 judge: str = "smollm2-135m", judge_mode: str = "options", backend: str = "transformers",
-                 config: str | dict = "cpu", train_limit: int | None = None, limit: int | None = None,
-                 max_tokens: int | None = None, name: str | None = None) -> dict:
+                 settings: EvalSettings | None = None, config: str | dict = "cpu", name: str | None = None) -> dict:
     """Run the grid and return the matrix document (schema ``transfer``); results of each cell stay under
-    ``<runs>/transfer/``. ``config``: the synthesis config (name or dict) whose synthesizer model each row
-    replaces; ``max_tokens``: the action model's budget per prediction."""
+    ``<runs>/transfer/``. ``settings``: every cell's evaluation settings (the cell's action model replaces
+    ``settings.action_model``; default: ``EvalSettings()``, the CPU default protocol); ``config``: the synthesis
+    config (name or dict) whose synthesizer model each row replaces."""
+    settings = settings or EvalSettings()
+    backend, judge, judge_mode = settings.backend, settings.judge, settings.judge_mode
+    train_limit = settings.train_limit
     start = time.perf_counter()
     ensure_pack(pack)
     methods = [m for m in dict.fromkeys(methods) if m != "backward"]
@@ -54,15 +59,17 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
             grid.update()
             for action in action_models:
                 grid.set_postfix_str(f"{method}@{synth} used by {action}")
-                result = evaluate_slice(method, traces, baseline, pack, user, train_limit=train_limit, limit=limit,
-                                        action_model=action, judge=judge, judge_mode=judge_mode, backend=backend,
-                                        max_tokens=max_tokens, protocol="pairwise",  # the matrix records a judge
-                                        out=out_dir / f"{method}--{synth}--{action}--{judge}.json")
+                cell = replace(settings, action_model=action)
+                scorer = judge if get_protocol(settings.protocol).uses_judge else "likelihood"
+                result = evaluate(traces, baseline, pack, user, method_name=method, baseline_name="backward",
+                                  **cell.kwargs(), out=out_dir / f"{method}--{synth}--{action}--{scorer}.json")
                 cells.append({"method": method, "synthesizer": synth, "action_model": action,
                               "result_digest": result["digest"]} | result["summary"]["dimensions"]["overall"])
                 grid.update()
     grid.close()
-    judge_lm = get_lm(judge, backend)
+    protocol = get_protocol(settings.protocol)
+    judge_ref = ({"name": judge, "fingerprint": get_lm(judge, settings.judge_backend or backend).fingerprint,
+                  "mode": judge_mode} if protocol.uses_judge else None)  # likelihood: each action model scores
     doc = {
         "schema_version": 1,
         "name": name or f"{pack}-{user}",
@@ -73,8 +80,10 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
         "dimension": DIMENSIONS[0],
         "synthesizer_models": synth_refs,
         "action_models": [{"name": a, "fingerprint": get_lm(a, backend).fingerprint} for a in action_models],
-        "judge": {"name": judge, "fingerprint": judge_lm.fingerprint, "mode": judge_mode},
-        "slice": {"train_limit": train_limit, "test_limit": limit},
+        "protocol": {"name": protocol.name, "params": decision_params(protocol, None if settings.tie_band is None
+                                                                      else {"tie_band": settings.tie_band})},
+        "judge": judge_ref,
+        "slice": {"train_limit": train_limit, "test_limit": settings.test_limit},
         "cells": cells,
     }
     doc["digest"] = digest(doc)
@@ -94,25 +103,19 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
 @click.option("--synthesizer", "synthesizers", multiple=True, required=True,
               help="synthesizer model (repeatable): writes the traces")
 @click.option("--action-model", "action_models", type=MODEL, multiple=True, required=True,
-              help="action model (repeatable): uses the traces")
-@click.option("--judge", type=MODEL, default="smollm2-135m", show_default=True)
-@click.option("--judge-mode", type=click.Choice(["options", "text"]), default="options", show_default=True)
-@click.option("--backend", type=BACKEND, default="transformers", show_default=True)
+              help="the frozen action model that predicts with the demonstrations (repeatable: one column each)")
+@eval_options(omit=("action_model",))
 @click.option("--config", default="cpu", show_default=True, help="synthesis config (the models of other roles)")
-@train_limit()
-@test_limit()
-@click.option("--max-tokens", type=click.IntRange(min=1), help="action model tokens per prediction")
 @click.option("--name", help="matrix name [default: <pack>-<user>]")
 @BOARD_OPTION
 @click.option("--no-build", is_flag=True, help="write the matrix only; do not rebuild the board")
-def transfer(pack, user, methods, synthesizers, action_models, judge, judge_mode, backend, config, train_limit,
-             test_limit, max_tokens, name, board, no_build):
+def transfer(pack, user, methods, synthesizers, action_models, config, name, board, no_build, settings):
     """Cross-model transfer: traces written by each synthesizer model, used by each action model; a matrix of
-    win rates against Backward Synthesis (written by the same synthesizer model), one judge for every cell."""
+    win rates against Backward Synthesis (written by the same synthesizer model), under one scoring protocol (one
+    judge for every cell, or none: likelihood scores the real action with each action model)."""
 
     doc = run_transfer(pack=pack, user=user, methods=list(methods), synthesizers=list(synthesizers),
-                       action_models=list(action_models), judge=judge, judge_mode=judge_mode, backend=backend,
-                       config=config, train_limit=train_limit, limit=test_limit, max_tokens=max_tokens, name=name)
+                       action_models=list(action_models), settings=settings, config=config, name=name)
     path = save_transfer(doc, board_dir(board))
     for method in doc["methods"]:
         cells = {(c["synthesizer"], c["action_model"]): c for c in doc["cells"] if c["method"] == method}

@@ -203,8 +203,10 @@ def _transfer_section(transfers: list[dict]) -> str:
                     c = cells.get((method, s["name"], a))
                     tds.append(_rate_cell(c) if c else '<td class="num" data-sort="-1">–</td>')
                 body.append(f"<tr>{''.join(tds)}</tr>")
-            parts.append(f'<h3>{_e(method)} on {_e(", ".join(t["users"]))} · judge {_e(t["judge"]["name"])} '
-                         f'<span class="fp">{_e(_short(t["judge"]["fingerprint"]))}</span></h3>')
+            scorer = (f'judge {_e(t["judge"]["name"])} <span class="fp">{_e(_short(t["judge"]["fingerprint"]))}</span>'
+                      if t["judge"] else "no judge")
+            parts.append(f'<h3>{_e(method)} on {_e(", ".join(t["users"]))} · protocol {_e(_transfer_protocol(t))} · '
+                         f'{scorer}</h3>')
             parts.append(_table(["synthesizer \\ action model"] + actions, body))
         parts.append(f'<p class="note">{_e(t["name"])}: train slice {t["slice"]["train_limit"]}, test slice '
                      f'{t["slice"]["test_limit"]} per user; digest <span class="fp">{_e(_short(t["digest"]))}'
@@ -315,9 +317,15 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
             actions = [m["name"] for m in t["action_models"]]
             table = [[s["name"]] + [rate(cells[(s["name"], a)]) if (s["name"], a) in cells else "–" for a in actions]
                      for s in t["synthesizer_models"]]
-            lines += ["", f"## Transfer: {method} ({t['name']}, judge {t['judge']['name']})", "",
+            scorer = f"judge {t['judge']['name']}" if t["judge"] else "no judge"
+            lines += ["", f"## Transfer: {method} ({t['name']}, protocol {_transfer_protocol(t)}, {scorer})", "",
                       tabulate(table, headers=["synthesizer \\ action model"] + actions, tablefmt="github")]
     return "\n".join(lines) + "\n"
+
+
+def _transfer_protocol(t: dict) -> str:
+    """A matrix's scoring protocol; matrices made before it was recorded are pairwise."""
+    return t.get("protocol", {}).get("name", "pairwise")
 
 
 def load_transfers(board_dir: Path) -> list[dict]:
@@ -335,7 +343,7 @@ def load_transfers(board_dir: Path) -> list[dict]:
 def load_controls(board_dir: Path) -> list[dict]:
     """The latest control report per (protocol, judge, action model, pack, user) under ``<board>/controls/``, with
     whether it ranks; the link goes to the Markdown page beside the JSON when there is one."""
-    from ..controls.report import protocol_name, ranks, readable_reports
+    from ..records.controls_report import protocol_name, ranks, readable_reports
 
     latest: dict[tuple, dict] = {}
     # the controls stage checks its own files; one the board cannot read is not linked

@@ -2,7 +2,7 @@
 
 Rows are (method, action model, judge). A row pools the per-example verdicts of all its result files (every pack
 and user it was evaluated on) and re-bootstraps them with the evaluation stage's statistics
-(``benchmark.evaluate.stats.summarize``: users, then examples, resampled), so a pooled CI reflects the spread between
+(``benchmark.records.stats.summarize``: users, then examples, resampled), so a pooled CI reflects the spread between
 users and is never an average of per-file CIs. The same is done per domain and per user.
 
 Rows are grouped by (scoring protocol, judge, action model). A group is *ranked* only when, for every pack its
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..evaluate import DIMENSIONS
-from ..evaluate.result import protocol_of
-from ..evaluate.stats import N_BOOT, summarize, summarize_by
+from ..records.result import protocol_of
+from ..records.stats import N_BOOT, summarize, summarize_by
+from ..records.verdicts import DIMENSIONS
 from .store import load_results
 
 BOOT_SEED = 0  # fixed: the board is a pure function of the result files
@@ -169,7 +169,7 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     """(protocol, judge fp, action model fp, pack) -> ``{"ranks", "reason", "href"}`` of the newest control report
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
     every reported user passed)."""
-    from ..controls.report import protocol_name, ranks, readable_reports
+    from ..records.controls_report import protocol_name, ranks, readable_reports
 
     by_user: dict[tuple, tuple] = {}
     # an unreadable report proves nothing: the results it would gate stay unranked

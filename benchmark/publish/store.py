@@ -13,11 +13,10 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import DataError
-from ..evaluate import digest, read_result
-from ..evaluate.result import protocol_of
-from ..evaluate.stats import counts
 from ..io import write_json
 from ..layout import slug
+from ..records.result import digest, protocol_of, read_result
+from ..records.stats import counts
 
 BASELINE = "backward"
 

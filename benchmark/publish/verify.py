@@ -15,9 +15,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DataError
-from ..evaluate import read_result
-from ..evaluate.result import protocol_of
 from ..evaluate.traces import traces_sha256
+from ..records.result import protocol_of, read_result
 from .store import check_result
 
 TOLERANCE = 1e-3  # log-probabilities and probabilities recomputed on another machine differ in the 5th digit

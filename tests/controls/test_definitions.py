@@ -98,7 +98,7 @@ def test_length_control_fails_a_judge_that_picks_the_longer_prediction():
 
 
 def test_ranking_needs_a_passing_positive_control_and_every_required_one():
-    from benchmark.controls.definitions import ranking
+    from benchmark.records.controls_report import ranking
 
     ok = {"oracle": "PASS", "wrong_user": "N/A", "self": "PASS", "shuffled_traces": "PASS", "length": "PASS",
           "judge_injection": "PASS", "no_reasoning": "INFO"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 
 from benchmark import paths
-from benchmark.controls.report import read_report
 from benchmark.demo import recorded_reports
+from benchmark.records.controls_report import read_report
 
 
 def test_recorded_reports_match_pack_protocol_and_model(tmp_path, monkeypatch):
@@ -22,8 +22,9 @@ def test_recorded_reports_match_pack_protocol_and_model(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "LEADERBOARD_DIR", board)
     rep = read_report(src[0])
     pack, fp = rep["pack"]["name"], rep["action_model"]["fingerprint"]
-    found = recorded_reports(pack, "likelihood", fp)
+    found = recorded_reports(pack, "likelihood", fp, fp)  # likelihood: the judge is the action model
     assert found and all(read_report(p)["pack"]["name"] == pack for p in found)
-    assert recorded_reports(pack, "pairwise", fp) == []
-    assert recorded_reports(pack, "likelihood", "0" * 64) == []
-    assert recorded_reports("no-such-pack", "likelihood", fp) == []
+    assert recorded_reports(pack, "pairwise", fp, fp) == []
+    assert recorded_reports(pack, "likelihood", "0" * 64, fp) == []
+    assert recorded_reports(pack, "likelihood", fp, "0" * 64) == []
+    assert recorded_reports("no-such-pack", "likelihood", fp, fp) == []

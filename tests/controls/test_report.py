@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from benchmark.cli import cli
 from benchmark.controls import CONTROLS, read_report, run_controls, write_report
-from benchmark.controls.report import check, digest
 from benchmark.controls.run import controls_dir
 from benchmark.errors import DataError
 from benchmark.io import read_json
+from benchmark.records.controls_report import check, digest
 
 from .conftest import PACK, TINY, USER
 
@@ -145,3 +145,12 @@ def test_a_likelihood_run_applies_only_its_controls(traces_file):
     assert report["ranking"]["ranks"] is False
     if by_name["shuffled_traces"]["status"] == "PASS":
         assert report["ranking"]["reason"] == "no positive control (oracle or wrong user) passed"
+
+
+def test_wrong_user_control_needs_a_way_to_make_the_other_users_traces(build_pack_once, tmp_path):
+    # benchmark.controls runs no synthesis itself (issue 14): on a two-user pack, a traces file alone cannot feed
+    # the wrong-user control, and the error says what to pass instead of synthesizing behind the caller's back
+    build_pack_once("debates")
+    with pytest.raises(DataError, match="other user's"):
+        run_controls("debates", "biden", traces=tmp_path / "unused.jsonl", protocol="likelihood", limit=2,
+                     train_limit=8, k=2)

@@ -10,7 +10,7 @@ from benchmark.evaluate import evaluate, read_result
 from benchmark.evaluate.protocols import PROTOCOLS, decision_params, get_protocol
 from benchmark.evaluate.protocols.pairwise import decide_calibrated, decide_pairwise
 from benchmark.evaluate.rescore import rescore
-from benchmark.evaluate.stats import length_controlled_win_rate
+from benchmark.records.stats import length_controlled_win_rate
 
 from .conftest import PACK, SLICE, USER
 

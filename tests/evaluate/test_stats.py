@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmark.evaluate import final_verdict, summarize
-from benchmark.evaluate.stats import bootstrap, counts, stat, win_rate, win_rate_ties_half
+from benchmark.records.stats import bootstrap, counts, stat, win_rate, win_rate_ties_half
 
 
 def test_win_rate_excludes_ties_and_invalid_hand_computed():

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmark.evaluate import DIMENSIONS, final_verdict, judge_health, summarize
-from benchmark.evaluate.result import finalize
 from benchmark.io import write_json
+from benchmark.records.result import finalize
 
 FP = {"smollm2-135m": "a" * 64, "qwen2.5-coder-0.5b": "b" * 64}
 # the single-order choices that give each final verdict (method shown first, baseline shown first)
@@ -106,8 +106,9 @@ def make_report(pack: str, user: str, statuses: dict[str, str], *, judge: str = 
                 created_at: str = "2026-02-01T00:00:00Z") -> dict:
     """A schema-valid control report whose controls have ``statuses`` (name -> PASS/FAIL/N/A); its ranking is
     computed by the project's own rule, as ``reconbench controls`` does."""
-    from benchmark.controls.definitions import CONTROLS, ranking
-    from benchmark.controls.report import finalize as finalize_report
+    from benchmark.controls.definitions import CONTROLS
+    from benchmark.records.controls_report import finalize as finalize_report
+    from benchmark.records.controls_report import ranking
 
     none = {"estimate": None, "ci_low": None, "ci_high": None}
     controls = [{"name": n, "expectation": CONTROLS[n].expectation, "comparison": None, "metric": "none",
@@ -134,7 +135,7 @@ PASSING = {"oracle": "PASS", "wrong_user": "PASS", "self": "PASS", "shuffled_tra
 def all_ranked(results: list[tuple]) -> dict[tuple, dict]:
     """``aggregate``'s ``reports`` argument with a passing report for every (protocol, judge, action model, pack) of
     ``results``: for tests of the ranking logic itself."""
-    from benchmark.evaluate.result import protocol_of
+    from benchmark.records.result import protocol_of
 
     return {(protocol_of(d), d["judge"]["fingerprint"], d["action_model"]["fingerprint"], d["pack"]["name"]):
             {"ranks": True, "reason": "controls passed", "href": "controls/x.md"} for _, d in results}

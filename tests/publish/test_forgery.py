@@ -13,9 +13,9 @@ from benchmark import publish
 from benchmark.errors import DataError
 from benchmark.evaluate import evaluate, load_splits
 from benchmark.evaluate.pipeline import score_examples
-from benchmark.evaluate.result import finalize
 from benchmark.io import write_jsonl
 from benchmark.publish.verify import verify
+from benchmark.records.result import finalize
 
 PACK, USER = "pmq-sample", "cameron"
 FAKE = {"action_model": "fake-action", "judge": "fake-judge", "backend": "fake"}

@@ -81,8 +81,8 @@ def test_only_results_whose_pack_passed_its_controls_are_ranked(make_result, tmp
 
 
 def test_results_from_the_local_runner_are_marked_unisolated(make_result, tmp_path):
-    from benchmark.evaluate.result import finalize
     from benchmark.publish.board import render_html, render_markdown
+    from benchmark.records.result import finalize
 
     doc = make_result("mine", "debates", "biden", ["method", "baseline", "method"])
     doc["method"]["unisolated"] = True
@@ -98,9 +98,9 @@ def test_a_result_ranks_only_with_the_demonstration_pool_its_controls_passed_wit
                                                                                    tmp_path):
     """The controls showed that the pool decides whether another person's demonstrations are told apart (oldest 48
     turns: not; the whole split: yes), so a passing report vouches for results made with its pool only."""
-    from benchmark.evaluate.result import finalize
     from benchmark.io import write_json
     from benchmark.publish.scorer import aggregate, latest_reports
+    from benchmark.records.result import finalize
 
     from .conftest import PASSING
 

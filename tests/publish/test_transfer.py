@@ -9,6 +9,7 @@ import pytest
 
 from benchmark import publish
 from benchmark.evaluate import read_result
+from benchmark.evaluate.settings import EvalSettings
 from benchmark.orchestrate.transfer import run_transfer
 from benchmark.paths import runs_dir
 from benchmark.publish.transfer import digest, save_transfer
@@ -28,9 +29,9 @@ def small_config() -> dict:
 @pytest.mark.slow
 def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, board):
     build_pack_once("debates")
+    settings = EvalSettings(protocol="pairwise", train_limit=2, test_limit=1, max_tokens=32)
     doc = run_transfer(pack="debates", user="biden", methods=["recon_select"], synthesizers=["smollm2-135m"],
-                       action_models=["smollm2-135m"], train_limit=2, limit=1, name="test-grid", config=small_config(),
-                       max_tokens=32)
+                       action_models=["smollm2-135m"], settings=settings, name="test-grid", config=small_config())
     validate("transfer", doc)
     assert doc["digest"] == digest(doc)
     (cell,) = doc["cells"]
@@ -39,6 +40,8 @@ def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, boar
     result = read_result(runs_dir() / "transfer" / "debates" / "biden" /
                          "recon_select--smollm2-135m--smollm2-135m--smollm2-135m.json")
     assert result["digest"] == cell["result_digest"] and result["train"]["n_used"] == 2
+    assert doc["protocol"]["name"] == "pairwise" and doc["judge"]["name"] == "smollm2-135m"
+    assert EvalSettings.from_result(result) == settings  # every cell records the settings it was run with
     assert cell["n"] + cell["invalid"] == 1 == result["test"]["n_evaluated"]
     save_transfer(doc, board)
     page = publish.build(board)["html"].read_text()

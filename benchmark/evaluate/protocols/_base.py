@@ -100,7 +100,7 @@ def side_by_margin(margin: float | None, band: float) -> str:
 
 def length_controlled(examples: list[dict], seed: int, n_boot: int) -> dict:
     """The judge protocols' summary extra: the length-controlled win rate of the overall dimension."""
-    from ..stats import length_controlled_win_rate
+    from ...records.stats import length_controlled_win_rate
 
     return {"length_controlled": length_controlled_win_rate(examples, seed=seed)}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ...models import stage
 from ...prompts import prompt_hash, prompt_id
-from ..stats import mean_difference
+from ...records.stats import mean_difference
 from ._base import Job, Protocol, empty_health, register, side_by_margin
 
 PROMPT = "action_likelihood"

@@ -13,8 +13,8 @@ to the same judgments afterwards.
 
 from __future__ import annotations
 
+from ...records.verdicts import DIMENSIONS, ORDERS, final_verdict
 from .. import judge as judge_mod
-from .._verdicts import DIMENSIONS, ORDERS, final_verdict
 from ..health import judge_health, pearson
 from ..predict import prompts_used as predict_prompts
 from ._base import Job, Protocol, length_controlled, register, side_by_margin

@@ -15,8 +15,8 @@ from tqdm import tqdm
 from ...io import dumps_canonical, read_jsonl, sha256_text, write_jsonl
 from ...models import stage
 from ...prompts import prompt_hash, prompt_id, render
+from ...records.verdicts import DIMENSIONS
 from .._format import format_context
-from .._verdicts import DIMENSIONS
 from ..health import pearson
 from ..judge import CONTEXT_CHARS
 from ..predict import prompts_used as predict_prompts

@@ -1,7 +1,9 @@
-"""``reconbench controls``: run the validity controls on one user split and write the report and its table."""
+"""``reconbench controls``: synthesize the Backward Synthesis traces the validity controls need (unless given), run the
+controls on one user split (``benchmark.controls.run_controls``) and write the report and its table."""
 
 from __future__ import annotations
 
+import functools
 import shlex
 from pathlib import Path
 
@@ -11,6 +13,32 @@ from click.core import ParameterSource
 from .. import layout
 from ..evaluate.settings import eval_options
 from ..flags import TRACES, renamed
+from ..io import sha256_text
+
+
+def backward_traces(pack: str, user: str, records: list[dict], *, config: str = "cpu") -> Path:
+    """The path of Backward Synthesis traces for ``records`` (training records of ``pack``/``user``: the ones the
+    evaluated slice shows as demonstrations), synthesized with ``config`` the first time under
+    ``<runs>/controls/<pack>/<user>/backward-<config>-train<N>-<ids>/`` (the synthesizer resumes from what is on disk
+    and its LM calls are cached), so a recorded control report can be remade from the repository alone."""
+    from ..runners import prepare_input
+    from ..synthesize import synthesize
+
+    # keyed by the records' ids: two slices of the same size are different inputs
+    ids = sha256_text("\n".join(r["id"] for r in records))[:12]
+    work = layout.controls_dir(pack, user) / f"backward-{config}-train{len(records)}-{ids}"
+    prepare_input(work / "input", pack=pack, user=user, records=records)
+    synthesize("backward", work / "input", work / "output", config=config)
+    return work / "output" / "traces.jsonl"
+
+
+def controls_with_synthesis(pack: str, user: str, *, config: str = "cpu", **kwargs) -> dict:
+    """``benchmark.controls.run_controls`` with Backward Synthesis traces made with ``config`` wherever they are
+    not given (the other user's, for the wrong-user control, always)."""
+    from ..controls.run import run_controls
+
+    return run_controls(pack, user, backward=functools.partial(backward_traces, config=config),
+                        source=f"synthesized with config {config}", **kwargs)
 
 
 def _command() -> str:
@@ -41,10 +69,9 @@ def _command() -> str:
 def controls(pack, user, baseline_traces, only, config, reports_dir, settings):
     """Run the validity controls (oracle, wrong user, self, shuffled traces, no reasoning, judge injection, length)
     that apply to the scoring protocol on PACK/USER."""
-    from .report import table, write_report
-    from .run import run_controls
+    from ..records.controls_report import table, write_report
 
-    report = run_controls(pack, user, traces=baseline_traces, config=config, **settings.kwargs(),
+    report = controls_with_synthesis(pack, user, traces=baseline_traces, config=config, **settings.kwargs(),
                           only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
                           command=_command())
     json_path, md_path = write_report(report, reports_dir if reports_dir is not None else layout.controls_reports_dir())

@@ -141,12 +141,30 @@ def protocol_name(report: dict) -> str:
     return report.get("protocol", {}).get("name", "pairwise")
 
 
+PASS, FAIL, INFO, NA = "PASS", "FAIL", "INFO", "N/A"
+POSITIVE = ("oracle", "wrong_user")  # at least one must apply and pass; none may fail
+REQUIRED = ("self", "shuffled_traces", "length", "judge_injection")  # each must pass where it applies
+
+
+def ranking(statuses: dict[str, str]) -> tuple[bool, str]:
+    """Whether results scored like the report's are ranked on the board, and why not: a positive control (oracle
+    or wrong user) applied and passed and none failed; self, shuffled traces, length and judge injection passed
+    wherever they apply. ``statuses``: control name -> PASS/FAIL/INFO/N/A."""
+    failing = [n for n in POSITIVE + REQUIRED if statuses.get(n) == FAIL]
+    if failing:
+        return False, "failed: " + ", ".join(failing)
+    if not any(statuses.get(n) == PASS for n in POSITIVE):
+        return False, "no positive control (oracle or wrong user) passed"
+    missing = [n for n in REQUIRED if statuses.get(n) not in (PASS, NA)]
+    if missing:
+        return False, "not run: " + ", ".join(missing)
+    return True, "passed: " + ", ".join(n for n in POSITIVE + REQUIRED if statuses.get(n) == PASS)
+
+
 def ranks(report: dict) -> tuple[bool, str]:
     """(ranks, reason) as recorded, or recomputed from the statuses for a version 1 report."""
     if "ranking" in report:
         return report["ranking"]["ranks"], report["ranking"]["reason"]
-    from .definitions import ranking
-
     return ranking({c["name"]: c["status"] for c in report["controls"]})
 
 

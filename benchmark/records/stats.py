@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ._verdicts import DIMENSIONS
+from .verdicts import DIMENSIONS
 
 N_BOOT = 2000
 LEVEL = 0.95
