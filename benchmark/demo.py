@@ -116,21 +116,21 @@ def run_demo(*, pack: str = "debates", user: str = "biden", settings: EvalSettin
                    "report for the pack (a slice this small is too small for the wrong-user control to pass)")
 def demo(pack, user, model, board, run_controls, settings):
     """Run the whole chain on a small slice of one user and print where the board is."""
-    from .evaluate import read_result
     from .publish.cli import show_cmd
     from .records.controls_report import read_report, table
+    from .records.result import Result
 
     out = run_demo(pack=pack, user=user, settings=settings, model=model, board=board,
                    run_controls_here=run_controls)
     click.get_current_context().invoke(show_cmd, by="overall", board=out["board"].parent)
-    report, result = read_report(out["report"]), read_result(out["result"])
+    report, result = read_report(out["report"]), Result.read(out["result"])
     click.echo("\n" + table(report))
-    o = result["summary"]["dimensions"]["overall"]
-    wr = o["win_rate"]
-    number = ("undefined (every example tied)" if wr["estimate"] is None else
-              f"{100 * wr['estimate']:.1f}% [{100 * wr['ci_low']:.1f}%, {100 * wr['ci_high']:.1f}%]")
-    click.echo(f"\nrecon_select vs backward on {pack}/{user}, protocol {result['protocol']['name']}: win rate "
-               f"{number} ({o['wins']} won, {o['losses']} lost, {o['ties']} tied of {o['n']})")
+    o = result.overall
+    wr = o.win_rate
+    number = ("undefined (every example tied)" if wr.estimate is None else
+              f"{100 * wr.estimate:.1f}% [{100 * wr.ci_low:.1f}%, {100 * wr.ci_high:.1f}%]")
+    click.echo(f"\nrecon_select vs backward on {pack}/{user}, protocol {result.protocol}: win rate "
+               f"{number} ({o.wins} won, {o.losses} lost, {o.ties} tied of {o.n})")
     click.echo(f"controls ({out['report_source']}; {report['test']['n_evaluated']} test turns): "
                f"{report['passed']} passed, {report['failed']} failed -> "
                f"{'RANKED' if report['ranking']['ranks'] else 'NOT RANKED'} ({report['ranking']['reason']})")

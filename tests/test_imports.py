@@ -3,9 +3,9 @@
 The order, lowest first: packs -> models -> synthesize -> runners -> evaluate -> controls -> publish -> orchestrate,
 with ``benchmark/demo.py`` and ``benchmark/cli.py`` on top (they compose everything). Top-level modules such as
 ``errors``, ``io``, ``layout``, ``leak``, ``paths``, ``prompts`` and ``schema``, and the ``benchmark/records/``
-package (the result file, control reports, verdict rules and statistics that stages hand each other), are shared and
-sit below every stage. A stage may import its own modules and any stage below it. Imports are read with ``ast`` from every
-``benchmark/**/*.py``, including imports inside functions: a lazy import is still a dependency.
+package (the result file, control reports, verdict rules and statistics that stages hand each other), are shared
+and sit below every stage. A stage may import its own modules and any stage below it. Imports are read with ``ast``
+from every ``benchmark/**/*.py``, including imports inside functions: a lazy import is still a dependency.
 
 ALLOWED lists the exceptions, each with the reason (none today: issue 14 moved the chaining of stages into
 ``benchmark/orchestrate``). A new upward import fails the first test; removing one of the listed imports fails the

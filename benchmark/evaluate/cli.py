@@ -8,34 +8,34 @@ import click
 from tabulate import tabulate
 
 from ..flags import TRACES, renamed
+from ..records.result import Estimate, Result
 from ..records.verdicts import DIMENSIONS
 from .settings import PROTOCOL_NAMES, eval_options
 
 
-def _pct(est: dict) -> str:
-    if est["estimate"] is None:
+def _pct(est: Estimate) -> str:
+    if est.estimate is None:
         return "n/a"
-    ci = "" if est["ci_low"] is None else f" [{100 * est['ci_low']:.1f}, {100 * est['ci_high']:.1f}]"
-    return f"{100 * est['estimate']:.1f}%{ci}"
+    ci = "" if est.ci_low is None else f" [{100 * est.ci_low:.1f}, {100 * est.ci_high:.1f}]"
+    return f"{100 * est.estimate:.1f}%{ci}"
 
 
-def summary_table(result: dict) -> str:
+def summary_table(doc: dict) -> str:
     """The per-dimension win rates of a result, as a table."""
+    result = Result(doc)
     rows = []
-    for d in (d for d in DIMENSIONS if d in result["summary"]["dimensions"]):
-        s = result["summary"]["dimensions"][d]
-        rows.append([d, s["n"], s["wins"], s["losses"], s["ties"], s["invalid"], _pct(s["win_rate"]),
-                     _pct(s["win_rate_ties_half"])])
+    for d in (d for d in DIMENSIONS if d in result.dimensions):
+        s = result.stat(d)
+        rows.append([d, s.n, s.wins, s.losses, s.ties, s.invalid, _pct(s.win_rate), _pct(s.win_rate_ties_half)])
     table = tabulate(rows, headers=["dimension", "n", "wins", "losses", "ties", "invalid",
                                     "win rate (ties excluded, 95% CI)", "ties as half"])
     extra = []
-    if "length_controlled" in result["summary"]:
-        extra.append(f"length-controlled win rate (overall): {_pct(result['summary']['length_controlled'])}")
-    if "likelihood" in result["summary"]:
-        m = result["summary"]["likelihood"]["mean_margin"]
-        if m["estimate"] is not None:
-            extra.append(f"mean log-probability margin of the real action: {m['estimate']:+.4f} "
-                         f"[{m['ci_low']:+.4f}, {m['ci_high']:+.4f}] {result['summary']['likelihood']['unit']}")
+    if result.length_controlled is not None:
+        extra.append(f"length-controlled win rate (overall): {_pct(result.length_controlled)}")
+    m = result.likelihood_margin
+    if m is not None and m["estimate"] is not None:
+        extra.append(f"mean log-probability margin of the real action: {m['estimate']:+.4f} "
+                     f"[{m['ci_low']:+.4f}, {m['ci_high']:+.4f}] {doc['summary']['likelihood']['unit']}")
     return "\n".join([table] + extra)
 
 

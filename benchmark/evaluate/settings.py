@@ -68,7 +68,7 @@ class EvalSettings:
                    seed=result["seeds"]["generation"],
                    bootstrap_seed=(None if result["seeds"]["bootstrap"] == result["seeds"]["generation"]
                                    else result["seeds"]["bootstrap"]),
-                   max_tokens=result["action_model"]["params"]["max_tokens"])
+                   max_tokens=result["settings"]["prediction"]["max_tokens"])
 
 
 def _options() -> dict[str, tuple[str, dict]]:

@@ -14,12 +14,13 @@ State: ``<state>/cells/<digest>.json`` (the cell, its status, failure, seconds, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import layout
 from ..errors import DataError
 from ..io import atomic_write_text, dumps_canonical, read_json, sha256_bytes, sha256_text, write_json
+from ..records.result import Result
 from ..schema import validate
 
 DEFAULTS = {"runner": "docker", "config": "cpu", "backend": "transformers", "protocol": "likelihood", "k": 4,
@@ -208,15 +209,15 @@ def record(state: Path, cell: Cell, outcome: dict) -> dict:
         from ..records.result import write_result
 
         write_result(state / "results" / f"{cell.digest}.json", result)
-        outcome["result_digest"] = result["digest"]
+        outcome["result_digest"] = Result(result).digest
         outcome["summary"] = _overall(result)
     write_json(state / "cells" / f"{cell.digest}.json", {"cell": cell.as_dict(), **outcome})
     return {"cell": cell.as_dict(), **outcome}
 
 
-def _overall(result: dict) -> dict:
-    s = result["summary"]["dimensions"]["overall"]
-    return {"n": s["n"], "wins": s["wins"], "losses": s["losses"], "ties": s["ties"], "win_rate": s["win_rate"]}
+def _overall(doc: dict) -> dict:
+    s = Result(doc).overall
+    return {"n": s.n, "wins": s.wins, "losses": s.losses, "ties": s.ties, "win_rate": asdict(s.win_rate)}
 
 
 @dataclass

@@ -18,9 +18,10 @@ the board shows the coverage next to each number.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
-from ..records.result import protocol_of
+from ..records.result import ModelRef, Result
 from ..records.stats import N_BOOT, summarize, summarize_by
 from ..records.verdicts import DIMENSIONS
 from .store import load_results
@@ -28,14 +29,14 @@ from .store import load_results
 BOOT_SEED = 0  # fixed: the board is a pure function of the result files
 
 
-def _model(ref: dict) -> dict:
-    return {k: ref[k] for k in ("name", "fingerprint", "backend", "mode") if k in ref}
+def _model(ref: ModelRef) -> dict:
+    return {k: v for k, v in asdict(ref).items() if v is not None}
 
 
-def _examples(doc: dict) -> list[dict]:
-    user = f"{doc['pack']['name']}/{doc['user']}"
-    return [{"id": ex["id"], "user": user, "domain": doc["domain"], "verdicts": ex["verdicts"]}
-            for ex in doc["examples"]]
+def _examples(result: Result) -> list[dict]:
+    user = f"{result.pack}/{result.user}"
+    return [{"id": ex["id"], "user": user, "domain": result.domain, "verdicts": ex["verdicts"]}
+            for ex in result.examples]
 
 
 def _dims(summary: dict) -> dict:
@@ -59,19 +60,19 @@ def _describe(pool: dict) -> str:
     return f"{what}, k = {pool['k']}"
 
 
-def gate(doc: dict, reports: dict[tuple, dict]) -> dict:
+def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     """``{"ranks", "reason", "href"}`` for one result: it ranks only when the latest control report for its
     (protocol, judge, action model) on its pack passed, with the same demonstration pool (training limit, window,
     k: the controls showed the pool decides whether the wrong user is told apart). ``reports``: (protocol, judge fp,
     action fp, pack) -> the latest report's ``{"ranks", "reason", "href"}`` and ``pool`` (see ``latest_reports``).
     A result that records no pool (made before the pool was recorded) is gated by the pack alone."""
-    pack = doc["pack"]["name"]
-    rep = reports.get((protocol_of(doc), doc["judge"]["fingerprint"], doc["action_model"]["fingerprint"], pack))
+    pack = result.pack
+    rep = reports.get((result.protocol, result.judge.fingerprint, result.action_model.fingerprint, pack))
     if rep is None:
         return {"ranks": False, "reason": f"{pack}: no control report for this protocol, judge and action model",
                 "href": None}
-    if rep["ranks"] and rep.get("pool") is not None and "train" in doc:
-        mine = pool_of(doc["train"], doc["retrieval"]["k"])
+    if rep["ranks"] and rep.get("pool") is not None and "train" in result.doc:
+        mine = pool_of(result.doc["train"], result.k)
         if mine != rep["pool"]:
             return {"ranks": False, "href": rep["href"],
                     "reason": f"{pack}: the controls passed with {_describe(rep['pool'])} as the demonstration "
@@ -87,24 +88,23 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
     row that names the failing controls."""
     rows: dict[tuple, dict] = {}
     for path, doc in results:
-        g = gate(doc, reports or {})
-        key = (doc["method"]["name"], doc["action_model"]["fingerprint"], doc["judge"]["fingerprint"],
-               doc["judge"]["mode"], protocol_of(doc), g["ranks"])
-        row = rows.setdefault(key, {"method": doc["method"]["name"], "protocol": protocol_of(doc),
-                                    "action_model": _model(doc["action_model"]),
-                                    "judge": _model(doc["judge"]), "results": [], "examples": [],
+        result = Result(doc)  # validated by the store that loaded it
+        g = gate(result, reports or {})
+        method, am, judge = result.method, result.action_model, result.judge
+        key = (method.name, am.fingerprint, judge.fingerprint, judge.mode, result.protocol, g["ranks"])
+        row = rows.setdefault(key, {"method": method.name, "protocol": result.protocol, "action_model": _model(am),
+                                    "judge": _model(judge), "results": [], "examples": [],
                                     "controls": {"ranks": g["ranks"], "reasons": set(), "reports": set()}})
         row["controls"]["reasons"].add(g["reason"])
         if g["href"]:
             row["controls"]["reports"].add(g["href"])
-        row["unisolated"] = row.get("unisolated", False) or bool(doc["method"].get("unisolated"))
+        row["unisolated"] = row.get("unisolated", False) or method.unisolated
         row["results"].append({
-            "file": (path.relative_to(root) if root else path).as_posix(), "digest": doc["digest"],
-            "pack": doc["pack"]["name"], "domain": doc["domain"], "user": doc["user"],
-            "n_evaluated": doc["test"]["n_evaluated"], "n_total": doc["test"]["n_total"],
-            "train": doc.get("train"),
-            "traces_sha256": doc["method"]["traces_sha256"], "created_at": doc["run"]["created_at"]})
-        row["examples"].extend(_examples(doc))
+            "file": (path.relative_to(root) if root else path).as_posix(), "digest": result.digest,
+            "pack": result.pack, "domain": result.domain, "user": result.user,
+            "n_evaluated": result.n_evaluated, "n_total": result.n_test, "train": doc.get("train"),
+            "traces_sha256": method.traces_sha256, "created_at": result.created_at})
+        row["examples"].extend(_examples(result))
     out = []
     for key in sorted(rows):
         row = rows[key]

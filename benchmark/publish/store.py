@@ -15,7 +15,7 @@ from .. import paths
 from ..errors import DataError
 from ..io import write_json
 from ..layout import slug
-from ..records.result import digest, protocol_of, read_result
+from ..records.result import Result, digest, protocol_of, read_result
 from ..records.stats import counts
 
 BASELINE = "backward"
@@ -29,19 +29,20 @@ def results_dir(board_dir: Path | str | None = None) -> Path:
 def result_key(doc: dict) -> tuple[str, str, str, str, str, str]:
     """What makes a result unique on the board: (submission, pack, user, action model, judge, protocol), models
     by fingerprint."""
-    return (doc["method"]["name"], doc["pack"]["name"], doc["user"], doc["action_model"]["fingerprint"],
-            doc["judge"]["fingerprint"], protocol_of(doc))
+    r = Result(doc)
+    return r.method.name, r.pack, r.user, r.action_model.fingerprint, r.judge.fingerprint, r.protocol
 
 
 def store_path(doc: dict, root: Path) -> Path:
     """``<root>/<pack>/<user>/<method>--<action model>-<fp>--<judge>-<fp>.json``: the name shows the key, the short
     fingerprints keep two builds of a same-named model apart."""
-    am, judge = doc["action_model"], doc["judge"]
-    name = "--".join([slug(doc["method"]["name"]), f"{slug(am['name'])}-{am['fingerprint'][:12]}",
-                      f"{slug(judge['name'])}-{judge['fingerprint'][:12]}"])
-    if protocol_of(doc) != "pairwise":  # version 1 names (pairwise) stay as they were
-        name += f"--{protocol_of(doc)}"
-    return root / doc["pack"]["name"] / doc["user"] / f"{name}.json"
+    r = Result(doc)
+    am, judge = r.action_model, r.judge
+    name = "--".join([slug(r.method.name), f"{slug(am.name)}-{am.fingerprint[:12]}",
+                      f"{slug(judge.name)}-{judge.fingerprint[:12]}"])
+    if r.protocol != "pairwise":  # version 1 names (pairwise) stay as they were
+        name += f"--{r.protocol}"
+    return root / r.pack / r.user / f"{name}.json"
 
 
 def check_result(doc: dict, file: object) -> None:
@@ -49,10 +50,11 @@ def check_result(doc: dict, file: object) -> None:
     if digest(doc) != doc["digest"]:
         raise DataError("digest does not match the content: the file was edited after evaluation", file=file,
                         field="digest")
-    if doc["method"].get("user") is not None:
+    r = Result(doc)
+    if r.method.user is not None:
         raise DataError("a wrong-user control result is not a submission's result", file=file, field="method/user")
-    if doc["baseline"]["name"] != BASELINE:
-        raise DataError(f"baseline is {doc['baseline']['name']!r}; the board compares against {BASELINE!r}",
+    if r.baseline.name != BASELINE:
+        raise DataError(f"baseline is {r.baseline.name!r}; the board compares against {BASELINE!r}",
                         file=file, field="baseline/name")
     if "raw" in doc["examples"][0]:
         _check_decisions(doc, file)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..evaluate.traces import traces_sha256
-from ..records.result import protocol_of, read_result
+from ..records.result import read_result
 from .store import check_result
 
 TOLERANCE = 1e-3  # log-probabilities and probabilities recomputed on another machine differ in the 5th digit
@@ -51,6 +51,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
     are checked by fingerprint)."""
     from ..evaluate import evaluate, load_splits
     from ..evaluate.predict import other_user_pool, train_slice
+    from ..evaluate.settings import EvalSettings
 
     doc = read_result(result_path)
     check_result(doc, result_path)
@@ -74,19 +75,14 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
                             field=f"{side}/traces_sha256")
     ids = sorted(random.Random(seed).sample([ex["id"] for ex in doc["examples"]],
                                             min(sample, len(doc["examples"]))))
-    judge_ref = doc["judge"]
+    # the recorded settings (verbatim, or implied by the fields of an older file), the protocol's recorded parameters
+    asked = EvalSettings.from_result(doc).kwargs() | {"protocol_params": doc["protocol"]["params"]}
+    asked |= {"action_model": action_model} if action_model is not None else {}
+    asked |= {"judge": judge} if judge is not None else {}
     with tempfile.TemporaryDirectory(prefix="reconbench-verify-") as tmp:
         again = evaluate(method_traces, baseline_traces, pack, user, method_name=doc["method"]["name"],
-                         baseline_name=doc["baseline"]["name"],
-                         action_model=action_model or doc["action_model"]["name"],
-                         judge=judge or (judge_ref["name"] if judge_ref.get("mode") != "likelihood" else
-                                         doc["action_model"]["name"]),
-                         judge_mode=judge_ref["mode"] if judge_ref.get("mode") in ("options", "text") else "options",
-                         backend=doc["action_model"].get("backend", "transformers"), protocol=protocol_of(doc),
-                         protocol_params=doc["protocol"]["params"], k=doc["retrieval"]["k"],
-                         limit=doc["test"]["limit"], train_limit=doc["train"]["limit"],
-                         seed=doc["seeds"]["generation"], max_tokens=doc["settings"]["prediction"]["max_tokens"],
-                         train_window=window, only_ids=ids, method_user=doc["method"].get("user"),
+                         baseline_name=doc["baseline"]["name"], **asked, only_ids=ids,
+                         method_user=doc["method"].get("user"),
                          out=Path(tmp) / "verify.json")
     for role in ("action_model", "judge"):
         if again[role]["fingerprint"] != doc[role]["fingerprint"]:

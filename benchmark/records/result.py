@@ -1,4 +1,5 @@
-"""The result file: build it, validate it against ``result.schema.json`` and write it atomically.
+"""The result file: build it, validate it against ``result.schema.json`` and write it atomically; ``Result`` is the
+typed view readers use (``Result.read(path).overall.win_rate.estimate`` rather than nested dict chains).
 
 Everything but ``run`` is deterministic, so rerunning an evaluation gives the same bytes for it; ``digest`` is the
 sha256 of the canonical JSON of the document without ``run`` and ``digest`` and is what comparisons use. ``run``
@@ -11,6 +12,8 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -90,3 +93,173 @@ def default_result_path(pack: str, user: str, method: str, baseline: str, action
                         protocol: str = "pairwise") -> Path:
     """``<runs>/results/<pack>/<user>/<method>--vs--<baseline>--<action model>--<judge>--<protocol>.json``."""
     return layout.result_file(pack, user, method, baseline, action_model, judge, protocol)
+
+
+# ---- the typed view: what readers use instead of nested dict chains ------------------------------------------------
+
+@dataclass(frozen=True)
+class Estimate:
+    estimate: float | None  # None: nothing decided
+    ci_low: float | None
+    ci_high: float | None
+
+    @classmethod
+    def of(cls, d: Mapping) -> Estimate:
+        return cls(d["estimate"], d["ci_low"], d["ci_high"])
+
+
+@dataclass(frozen=True)
+class DimensionStat:
+    n: int  # decided + tied examples (invalid ones excluded)
+    wins: int
+    losses: int
+    ties: int
+    invalid: int
+    win_rate: Estimate  # ties excluded
+    win_rate_ties_half: Estimate
+
+    @classmethod
+    def of(cls, d: Mapping) -> DimensionStat:
+        return cls(d["n"], d["wins"], d["losses"], d["ties"], d["invalid"], Estimate.of(d["win_rate"]),
+                   Estimate.of(d["win_rate_ties_half"]))
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str
+    fingerprint: str
+    backend: str | None = None
+    mode: str | None = None  # the judge's: options, text or likelihood (no judge)
+
+    @classmethod
+    def of(cls, d: Mapping) -> ModelRef:
+        return cls(d["name"], d["fingerprint"], d.get("backend"), d.get("mode"))
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str
+    traces_sha256: str | None  # None: the no-reasoning control
+    n_traces: int
+    reasoning: bool
+    user: str | None = None  # the wrong-user control: the other user whose demonstrations were used
+    unisolated: bool = False  # traces from the local runner (no container)
+
+    @classmethod
+    def of(cls, d: Mapping) -> Side:
+        return cls(d["name"], d["traces_sha256"], d["n_traces"], d.get("reasoning", d["traces_sha256"] is not None),
+                   d.get("user"), bool(d.get("unisolated", False)))
+
+
+@dataclass(frozen=True)
+class Result:
+    """A result file with typed access to what readers need; ``doc`` is the document itself (what ``write`` writes
+    and ``digest`` covers), kept whole so nothing a newer writer added is lost on a round trip. ``Result.read`` and
+    ``Result.from_doc`` validate; ``Result(doc)`` is a view of a document already validated (``read_result``)."""
+
+    doc: Mapping = field(repr=False)
+
+    @classmethod
+    def read(cls, path: Path | str) -> Result:
+        return cls(read_result(path))
+
+    @classmethod
+    def from_doc(cls, doc: Mapping, *, name: str = "result") -> Result:
+        validate("result", doc, record=name)
+        return cls(doc)
+
+    def write(self, path: Path | str) -> Path:
+        return write_result(path, dict(self.doc))
+
+    @property
+    def digest(self) -> str:
+        return self.doc["digest"]
+
+    @property
+    def protocol(self) -> str:
+        return protocol_of(self.doc)
+
+    @property
+    def protocol_params(self) -> dict:
+        return dict(self.doc.get("protocol", {}).get("params", {}))
+
+    @property
+    def method(self) -> Side:
+        return Side.of(self.doc["method"])
+
+    @property
+    def baseline(self) -> Side:
+        return Side.of(self.doc["baseline"])
+
+    @property
+    def pack(self) -> str:
+        return self.doc["pack"]["name"]
+
+    @property
+    def user(self) -> str:
+        return self.doc["user"]
+
+    @property
+    def domain(self) -> str:
+        return self.doc["domain"]
+
+    @property
+    def action_model(self) -> ModelRef:
+        return ModelRef.of(self.doc["action_model"])
+
+    @property
+    def judge(self) -> ModelRef:
+        return ModelRef.of(self.doc["judge"])
+
+    @property
+    def k(self) -> int:
+        return self.doc["retrieval"]["k"]
+
+    @property
+    def n_evaluated(self) -> int:
+        return self.doc["test"]["n_evaluated"]
+
+    @property
+    def n_test(self) -> int:
+        return self.doc["test"]["n_total"]
+
+    @property
+    def test_limit(self) -> int | None:
+        return self.doc["test"]["limit"]
+
+    @property
+    def train_limit(self) -> int | None:
+        return self.doc.get("train", {}).get("limit")
+
+    @property
+    def train_window(self) -> str:
+        return self.doc.get("train", {}).get("window", "oldest")
+
+    @property
+    def examples(self) -> list[dict]:
+        return self.doc["examples"]
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return tuple(self.doc["summary"]["dimensions"])
+
+    def stat(self, dimension: str = "overall") -> DimensionStat:
+        return DimensionStat.of(self.doc["summary"]["dimensions"][dimension])
+
+    @property
+    def overall(self) -> DimensionStat:
+        return self.stat("overall")
+
+    @property
+    def length_controlled(self) -> Estimate | None:
+        lc = self.doc["summary"].get("length_controlled")
+        return None if lc is None else Estimate.of(lc)
+
+    @property
+    def likelihood_margin(self) -> dict | None:
+        """The mean log-probability margin (nats/token) with its CI and n; None for judge protocols."""
+        return self.doc["summary"].get("likelihood", {}).get("mean_margin")
+
+    @property
+    def created_at(self) -> str:
+        return self.doc["run"]["created_at"]
