@@ -112,3 +112,16 @@ def test_results_made_before_settings_were_recorded_still_load_and_give_their_se
         settings = EvalSettings.from_result(doc)
         assert settings.protocol == doc.get("protocol", {}).get("name", "pairwise"), path
         assert settings.k == doc["retrieval"]["k"] and settings.test_limit == doc["test"]["limit"], path
+
+
+def test_a_rescored_result_records_the_settings_its_verdicts_were_decided_with(traces, tmp_path):
+    from benchmark.evaluate.rescore import rescore
+    from benchmark.evaluate.settings import EvalSettings
+
+    doc = run(traces, "pairwise", tmp_path / "pairwise.json")
+    new = rescore(doc, protocol="pairwise-calibrated", params={"tie_band": 0.1})
+    from dataclasses import replace
+
+    asked = EvalSettings.from_result(doc)
+    assert asked.protocol == "pairwise" and asked.tie_band is None
+    assert EvalSettings.from_result(new) == replace(asked, protocol="pairwise-calibrated", tie_band=0.1)
