@@ -11,6 +11,7 @@ LM call.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import replace
@@ -131,9 +132,12 @@ def demo(pack, user, model, board, run_controls, settings):
               f"{100 * wr.estimate:.1f}% [{100 * wr.ci_low:.1f}%, {100 * wr.ci_high:.1f}%]")
     click.echo(f"\nrecon_select vs backward on {pack}/{user}, protocol {result.protocol}: win rate "
                f"{number} ({o.wins} won, {o.losses} lost, {o.ties} tied of {o.n})")
+    # the board's own gate decides (every reported user of the pack must pass), not this user's report alone
+    scores = json.loads((out["board"].parent / "scores.json").read_text(encoding="utf-8"))
+    gate = next(r["controls"] for r in scores["rows"] if r["method"] == "recon_select")
     click.echo(f"controls ({out['report_source']}; {report['test']['n_evaluated']} test turns): "
-               f"{report['passed']} passed, {report['failed']} failed -> "
-               f"{'RANKED' if report['ranking']['ranks'] else 'NOT RANKED'} ({report['ranking']['reason']})")
+               f"{report['passed']} passed, {report['failed']} failed; on the board -> "
+               f"{'RANKED' if gate['ranks'] else 'NOT RANKED'} ({gate['reason']})")
     click.echo(f"result: {out['result']}")
     click.echo(f"board:  {out['board']}")
     click.echo(f"done in {out['seconds']:.0f} s")
