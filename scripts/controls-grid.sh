@@ -13,6 +13,7 @@ done
 # judge-free likelihood (the CPU default), SmolLM2-135M as action model: the first 60 test turns, each user's whole
 # training split as the demonstration pool (Backward Synthesis only for the turns shown as demonstrations)
 reconbench controls --pack debates --user biden --protocol likelihood --test-limit 60 --reports-dir "$OUT"
+reconbench controls --pack debates --user trump --protocol likelihood --test-limit 60 --reports-dir "$OUT"
 reconbench controls --pack scotus --user sotomayor --protocol likelihood --test-limit 60 --reports-dir "$OUT"
 reconbench controls --pack briefings --user jean-pierre --protocol likelihood --test-limit 60 --reports-dir "$OUT"
 reconbench controls --pack forum --user steeeeve --protocol likelihood --test-limit 60 --reports-dir "$OUT"

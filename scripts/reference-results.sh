@@ -9,6 +9,7 @@
 # makes no model call. Settings come from the environment (the defaults are what leaderboard/ holds):
 #   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_grpo e2e_grpo recon_select" \
 #   SPLITS="debates/biden scotus/sotomayor briefings/jean-pierre" bash scripts/reference-results.sh
+# (pmq-sample/cameron, recorded with TEST=30, is run on its own: SPLITS=pmq-sample/cameron TEST=30)
 # A run replaces the board's reference results of its own splits only, so splits can be added one run at a time.
 # The whole training split is the demonstration pool (no --train-limit). The protocol comparison behind
 # docs/controls.md is scripts/controls-grid.sh.
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROTOCOL=${PROTOCOL:-likelihood} TEST=${TEST:-60} MODEL=${MODEL:-smollm2-135m}
 METHODS=${METHODS:-"recon_grpo e2e_grpo recon_select"}
-SPLITS=${SPLITS:-"debates/biden briefings/jean-pierre"}
+SPLITS=${SPLITS:-"debates/biden debates/trump briefings/jean-pierre"}
 RC="python3 -m benchmark.cli"
 RUNS=$(python3 -c "from benchmark import paths; print(paths.runs_dir())")/reference
 results=()
