@@ -43,6 +43,19 @@ def _agree(a, b) -> bool:
     return a == b
 
 
+def _loadable(name: str, backend: str, *, file: object, field: str) -> None:
+    """Refuse to load a model whose name a result file chose unless it is a registry name on a real backend or a
+    ``fake-*`` name on the fake backend: a result is untrusted input, and a path or hub name in it must not decide
+    what this machine loads (pass the model explicitly to verify such a result)."""
+    from ..models import MODELS
+    from ..models.options import BACKEND_NAMES
+
+    ok = backend in BACKEND_NAMES and (name in MODELS if backend != "fake" else name.startswith("fake"))
+    if not ok:
+        raise DataError(f"the result names model {name[:80]!r} on backend {backend[:20]!r}, which is not in the "
+                        f"model registry; pass the model to verify explicitly", file=file, field=field)
+
+
 def verify(result_path: Path | str, method_traces: Path | str | None, baseline_traces: Path | str, *,
            sample: int = 3, seed: int = 0, action_model=None, judge=None) -> dict:
     """Recompute ``sample`` random examples of the result at ``result_path``; returns ``{"checked", "ids"}`` or
@@ -51,6 +64,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
     are checked by fingerprint)."""
     from ..evaluate import evaluate, load_splits
     from ..evaluate.predict import other_user_pool, train_slice
+    from ..evaluate.protocols import get_protocol
     from ..evaluate.settings import EvalSettings
 
     doc = read_result(result_path)
@@ -77,8 +91,13 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
                                             min(sample, len(doc["examples"]))))
     # the recorded settings (verbatim, or implied by the fields of an older file), the protocol's recorded parameters
     asked = EvalSettings.from_result(doc).kwargs() | {"protocol_params": doc["protocol"]["params"]}
-    asked |= {"action_model": action_model} if action_model is not None else {}
-    asked |= {"judge": judge} if judge is not None else {}
+    uses_judge = get_protocol(asked["protocol"]).uses_judge
+    for role, given in (("action_model", action_model), ("judge", judge)):
+        if given is not None:
+            asked[role] = given
+        elif role == "action_model" or uses_judge:  # a name read from the (untrusted) file
+            backend = (asked["judge_backend"] or asked["backend"]) if role == "judge" else asked["backend"]
+            _loadable(asked[role], backend, file=result_path, field=f"eval_settings/{role}")
     with tempfile.TemporaryDirectory(prefix="reconbench-verify-") as tmp:
         again = evaluate(method_traces, baseline_traces, pack, user, method_name=doc["method"]["name"],
                          baseline_name=doc["baseline"]["name"], **asked, only_ids=ids,

@@ -92,3 +92,16 @@ def test_verify_refuses_traces_other_than_the_recorded_ones(made, write_result):
     doc, files, _ = made
     with pytest.raises(DataError, match="method traces given are not the ones"):
         verify(write_result(doc, "r.json"), files["backward"], files["backward"])
+
+
+def test_verify_loads_no_model_a_result_file_names_outside_the_registry(made, write_result):
+    # a result is untrusted: a path in its settings must not decide what the verifier's machine loads
+    doc, files, _ = made
+    for name, backend in (("../../tmp/not-a-model", "transformers"), ("evil/served", "openai"),
+                          ("smollm2-135m", "no-such-backend")):
+        forged = copy.deepcopy(doc)
+        forged["eval_settings"] |= {"action_model": name, "backend": backend}
+        path = write_result(finalize(forged, doc["run"]), "named.json")
+        with pytest.raises(DataError, match="not in the model registry") as e:
+            verify(path, files["method"], files["backward"], sample=1)
+        assert "eval_settings/action_model" in str(e.value)
