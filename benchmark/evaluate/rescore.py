@@ -41,8 +41,10 @@ def rescore(doc: dict, *, protocol: str | None = None, params: dict | None = Non
     new |= {"protocol": {"name": target, "params": decided}, "summary": scored["summary"],
             "judge_health": scored["judge_health"], "examples": scored["examples"]}
     new["settings"] = doc["settings"] | {"judge": doc["settings"]["judge"] | {"dimensions": list(proto.dimensions)}}
-    if "eval_settings" in doc:  # what the new verdicts were decided with
-        new["eval_settings"] = doc["eval_settings"] | {"protocol": target, "tie_band": decided.get("tie_band")}
+    if "eval_settings" in doc:  # what was asked of the new verdicts (None: the protocol's own band, as before)
+        kept = doc["eval_settings"]["tie_band"] if target == source else None
+        new["eval_settings"] = doc["eval_settings"] | {"protocol": target,
+                                                      "tie_band": (params or {}).get("tie_band", kept)}
     return finalize(new, run_block({"rescore": {"calls": 0}}, time.perf_counter() - start))
 
 
