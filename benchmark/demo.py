@@ -54,7 +54,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", settings: EvalSettin
     from .orchestrate.slices import ensure_pack, slice_config, synthesize_slice
     from .records.controls_report import read_report, write_report
 
-    settings = settings or EvalSettings(test_limit=DEMO_LIMIT)
+    settings = settings or EvalSettings()
     if settings.test_limit is None:
         settings = replace(settings, test_limit=DEMO_LIMIT)
     limit, protocol = settings.test_limit, settings.protocol

@@ -19,12 +19,12 @@ from click.core import ParameterSource
 TRACES = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def test_limit(help: str = "only the first N test records") -> click.option:
-    return click.option("--test-limit", type=click.IntRange(min=1), default=None, metavar="N", help=help)
+# the attributes of --test-limit and --train-limit (benchmark.evaluate.settings.eval_options and baselines run)
+LIMIT = {"type": click.IntRange(min=1), "default": None, "metavar": "N"}
 
 
 def train_limit(help: str = "only the first N training records (the demonstration pool)") -> click.option:
-    return click.option("--train-limit", type=click.IntRange(min=1), default=None, metavar="N", help=help)
+    return click.option("--train-limit", **LIMIT, help=help)
 
 
 def renamed(old: str, new: str, **option):

@@ -73,6 +73,7 @@ class EvalSettings:
 
 def _options() -> dict[str, tuple[str, dict]]:
     """field of EvalSettings -> (its option's name, the option's click attributes)."""
+    from ..flags import LIMIT
     from ..models.options import BACKEND, MODEL
 
     return {
@@ -94,12 +95,10 @@ def _options() -> dict[str, tuple[str, dict]]:
                                         help="the protocol's tie band (default: the protocol's own)")),
         "k": ("--k", dict(type=click.IntRange(min=1), default=EvalSettings.k, show_default=True,
                           help="retrieved demonstrations per test record")),
-        "test_limit": ("--test-limit", dict(type=click.IntRange(min=1), default=None, metavar="N",
-                                            help="only the first N test records")),
-        "train_limit": ("--train-limit", dict(
-            type=click.IntRange(min=1), default=None, metavar="N",
-            help="only the first N training records as the demonstration pool (and, where the command synthesizes, "
-                 "what it synthesizes for); default: the whole training split")),
+        "test_limit": ("--test-limit", LIMIT | {"help": "only the first N test records"}),
+        "train_limit": ("--train-limit", LIMIT | {
+            "help": "only the first N training records as the demonstration pool (and, where the command "
+                    "synthesizes, what it synthesizes for); default: the whole training split"}),
         "train_window": ("--train-window", dict(
             type=click.Choice(["oldest", "newest"]), default=EvalSettings.train_window, show_default=True,
             help="which end of the chronological training split --train-limit takes (newest: the turns right "

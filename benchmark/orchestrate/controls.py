@@ -72,8 +72,8 @@ def controls(pack, user, baseline_traces, only, config, reports_dir, settings):
     from ..records.controls_report import table, write_report
 
     report = controls_with_synthesis(pack, user, traces=baseline_traces, config=config, **settings.kwargs(),
-                          only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
-                          command=_command())
+                                     only=None if only is None else [c.strip() for c in only.split(",") if c.strip()],
+                                     command=_command())
     json_path, md_path = write_report(report, reports_dir if reports_dir is not None else layout.controls_reports_dir())
     click.echo(table(report))
     click.echo(f"\n{report['passed']} passed, {report['failed']} failed; ranks on the board: "

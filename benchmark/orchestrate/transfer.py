@@ -40,6 +40,8 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
     settings = settings or EvalSettings()
     backend, judge, judge_mode = settings.backend, settings.judge, settings.judge_mode
     train_limit = settings.train_limit
+    protocol = get_protocol(settings.protocol)
+    scorer = judge if protocol.uses_judge else "likelihood"  # in the cells' file names
     start = time.perf_counter()
     ensure_pack(pack)
     methods = [m for m in dict.fromkeys(methods) if m != "backward"]
@@ -60,14 +62,12 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
             for action in action_models:
                 grid.set_postfix_str(f"{method}@{synth} used by {action}")
                 cell = replace(settings, action_model=action)
-                scorer = judge if get_protocol(settings.protocol).uses_judge else "likelihood"
                 result = evaluate(traces, baseline, pack, user, method_name=method, baseline_name="backward",
                                   **cell.kwargs(), out=out_dir / f"{method}--{synth}--{action}--{scorer}.json")
                 cells.append({"method": method, "synthesizer": synth, "action_model": action,
                               "result_digest": result["digest"]} | result["summary"]["dimensions"]["overall"])
                 grid.update()
     grid.close()
-    protocol = get_protocol(settings.protocol)
     judge_ref = ({"name": judge, "fingerprint": get_lm(judge, settings.judge_backend or backend).fingerprint,
                   "mode": judge_mode} if protocol.uses_judge else None)  # likelihood: each action model scores
     doc = {
