@@ -34,6 +34,7 @@ from ..errors import DataError
 from ..evaluate import judge_health, oracle_predictions
 from ..evaluate.traces import Traces
 from ..records.controls_report import FAIL, INFO, PASS
+from ..records.stats import wilson_interval
 
 BASELINE = "backward"
 ORACLE_MIN_WIN_RATE = 0.9  # "almost every non-tied pair"
@@ -143,15 +144,21 @@ def _oracle(inputs: Inputs) -> Comparison:
 
 
 @control("oracle", f"the real action beats Backward Synthesis' prediction: win rate (ties excluded) >= "
-                   f"{ORACLE_MIN_WIN_RATE:.0%} and its 95% CI above 50%", _oracle)
+                   f"{ORACLE_MIN_WIN_RATE:.0%} and its 95% CI above 50% (the bootstrap CI and the Wilson interval)",
+         _oracle)
 def check_oracle(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result)
     decided = stat["wins"] + stat["losses"]
+    wilson = wilson_interval(stat["wins"], stat["losses"])
     ok = (value["estimate"] is not None and value["estimate"] >= ORACLE_MIN_WIN_RATE and value["ci_low"] is not None
-          and value["ci_low"] > 0.5)
+          and value["ci_low"] > 0.5 and wilson is not None and wilson[0] > 0.5)
     return Measurement("win_rate", value, PASS if ok else FAIL,
                        f"won {stat['wins']} of {decided} decided pairs ({stat['ties']} ties, {stat['invalid']} "
-                       f"invalid): {_fmt(value)}")
+                       f"invalid): {_fmt(value)}{_wilson(wilson)}")
+
+
+def _wilson(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f"; Wilson [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 # -- wrong user ---------------------------------------------------------------------------------------------------
@@ -163,12 +170,15 @@ def _wrong_user(inputs: Inputs) -> Comparison | None:
 
 
 @control("wrong_user", "the other user's demonstrations (their examples and traces) lose against the real user's "
-                       "own: the 95% CI of their win rate (ties excluded) lies below 50%", _wrong_user)
+                       "own: the 95% CI of their win rate (ties excluded) lies below 50% (the bootstrap CI and the "
+                       "Wilson interval)", _wrong_user)
 def check_wrong_user(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result)
-    ok = value["ci_high"] is not None and value["ci_high"] < 0.5
+    wilson = wilson_interval(stat["wins"], stat["losses"])
+    ok = value["ci_high"] is not None and value["ci_high"] < 0.5 and wilson is not None and wilson[1] < 0.5
     return Measurement("win_rate", value, PASS if ok else FAIL,
-                       f"wrong user won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: {_fmt(value)}")
+                       f"wrong user won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: "
+                       f"{_fmt(value)}{_wilson(wilson)}")
 
 
 # -- self ---------------------------------------------------------------------------------------------------------

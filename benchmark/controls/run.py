@@ -112,6 +112,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
     results: dict[str, dict] = {}
     comparisons = {}
     not_applicable: dict[str, str] = {}
+    not_run = [n for n in CONTROLS if n in proto.controls and n not in wanted]  # a probe never ranks
     for name, ctl in CONTROLS.items():
         if name not in proto.controls:
             not_applicable[name] = f"does not apply to the {proto.name} protocol"
@@ -159,7 +160,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
         entries.append(entry)
 
     any_result = next(iter(results.values()))
-    ranks, why = ranking({e["name"]: e["status"] for e in entries})
+    ranks, why = ranking({e["name"]: e["status"] for e in entries}, not_run)
     doc = {
         "protocol": {"name": proto.name, "params": params},
         "ranking": {"ranks": ranks, "reason": why},

@@ -8,7 +8,7 @@ the latest one for each (protocol, judge, action model, pack) and rank only what
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tabulate import tabulate
@@ -146,13 +146,17 @@ POSITIVE = ("oracle", "wrong_user")  # at least one must apply and pass; none ma
 REQUIRED = ("self", "shuffled_traces", "length", "judge_injection")  # each must pass where it applies
 
 
-def ranking(statuses: dict[str, str]) -> tuple[bool, str]:
+def ranking(statuses: dict[str, str], not_run: Iterable[str] = ()) -> tuple[bool, str]:
     """Whether results scored like the report's are ranked on the board, and why not: a positive control (oracle
     or wrong user) applied and passed and none failed; self, shuffled traces, length and judge injection passed
-    wherever they apply. ``statuses``: control name -> PASS/FAIL/INFO/N/A."""
+    wherever they apply; and no control the protocol has was left out (``not_run``: a probe of selected controls,
+    whose left-out controls read N/A, never ranks). ``statuses``: control name -> PASS/FAIL/INFO/N/A."""
     failing = [n for n in POSITIVE + REQUIRED if statuses.get(n) == FAIL]
     if failing:
         return False, "failed: " + ", ".join(failing)
+    not_run = [n for n in POSITIVE + REQUIRED if n in set(not_run)]
+    if not_run:
+        return False, "a probe of selected controls (not run: " + ", ".join(not_run) + ")"
     if not any(statuses.get(n) == PASS for n in POSITIVE):
         return False, "no positive control (oracle or wrong user) passed"
     missing = [n for n in REQUIRED if statuses.get(n) not in (PASS, NA)]

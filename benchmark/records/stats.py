@@ -7,7 +7,9 @@ Confidence intervals come from a paired, two-level bootstrap: resample users wit
 user's examples with replacement, and recompute the rate on the pooled sample. The pairing is in the data itself:
 one verdict compares the method and the baseline on the same example, so resampling examples keeps the pairs
 together. Resampling a user's examples with replacement is the same as drawing that user's (wins, losses, ties)
-from a multinomial with the user's observed proportions, which is how it is computed here.
+from a multinomial with the user's observed proportions, which is how it is computed here. The validity controls'
+positive checks also ask the Wilson score interval (``wilson_interval``), which a percentile bootstrap of a few
+all-alike pairs cannot satisfy by collapsing to a point.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from scipy.stats import binomtest
 
 from .verdicts import DIMENSIONS
 
@@ -36,6 +39,16 @@ def counts(finals: Iterable[str]) -> dict[str, int]:
 def win_rate(wins: int, losses: int) -> float | None:
     """Ties excluded; None when nothing was decided."""
     return wins / (wins + losses) if wins + losses else None
+
+
+def wilson_interval(wins: int, losses: int, confidence: float = 0.95) -> tuple[float, float] | None:
+    """The Wilson score interval of the win rate (ties excluded), from scipy; None when nothing was decided.
+    Unlike the percentile bootstrap it does not collapse to a point when every decided pair went the same way, so
+    a handful of decided pairs cannot clear 50% (2 wins of 2: bootstrap [1.00, 1.00], Wilson [0.34, 1.00])."""
+    if wins + losses == 0:
+        return None
+    ci = binomtest(wins, wins + losses).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def win_rate_ties_half(wins: int, losses: int, ties: int) -> float | None:

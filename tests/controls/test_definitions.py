@@ -108,3 +108,27 @@ def test_ranking_needs_a_passing_positive_control_and_every_required_one():
     assert ranking(ok | {"oracle": "N/A"}) == (False, "no positive control (oracle or wrong user) passed")
     assert ranking(ok | {"length": "FAIL", "oracle": "FAIL"}) == (False, "failed: oracle, length")
     assert ranking({k: v for k, v in ok.items() if k != "judge_injection"}) == (False, "not run: judge_injection")
+    # a probe (--only) never ranks, even when every control it ran passed
+    assert ranking(ok, not_run=["self", "no_reasoning"]) == (False, "a probe of selected controls (not run: self)")
+    assert ranking(ok | {"oracle": "FAIL"}, not_run=["self"]) == (False, "failed: oracle")
+
+
+def _decided(wins: int, losses: int, ties: int = 0) -> dict:
+    """A result whose headline win rate has these counts and the degenerate CI a percentile bootstrap gives when
+    every decided pair went the same way (the case the Wilson interval guards)."""
+    from benchmark.records.stats import stat
+
+    s = stat({"u": ["method"] * wins + ["baseline"] * losses + ["tie"] * ties}, seed=0, n_boot=200)
+    return {"summary": {"headline": "overall", "dimensions": {"overall": s}}}
+
+
+def test_a_few_decided_pairs_cannot_pass_a_positive_control():
+    from benchmark.controls.definitions import check_oracle, check_wrong_user
+
+    few = _decided(2, 0, ties=6)  # 2 of 2 decided: bootstrap [1.00, 1.00], Wilson [0.34, 1.00]
+    assert few["summary"]["dimensions"]["overall"]["win_rate"]["ci_low"] == 1.0
+    m = check_oracle(few, {})
+    assert m.status == "FAIL" and "Wilson [0.34, 1.00]" in m.reason
+    assert check_oracle(_decided(8, 0), {}).status == "PASS"  # Wilson [0.68, 1.00]
+    assert check_wrong_user(_decided(0, 2, ties=6), {}).status == "FAIL"
+    assert check_wrong_user(_decided(19, 41), {}).status == "PASS"  # debates/biden's recorded counts

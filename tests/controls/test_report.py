@@ -147,6 +147,18 @@ def test_a_likelihood_run_applies_only_its_controls(traces_file):
         assert report["ranking"]["reason"] == "no positive control (oracle or wrong user) passed"
 
 
+@pytest.mark.slow  # runs one control with SmolLM2-135M
+def test_a_probe_of_selected_controls_never_ranks(traces_file):
+    # --only self: self passes and nothing fails, but the controls left out were never measured
+    report = run_controls(PACK, USER, traces=traces_file, command="pytest probe", only=["self"],
+                          **(TINY | {"protocol": "likelihood"}))
+    by_name = {c["name"]: c for c in report["controls"]}
+    assert by_name["self"]["status"] == "PASS"
+    assert by_name["shuffled_traces"]["reason"] == "not run (a probe of selected controls)"
+    assert report["ranking"] == {"ranks": False,
+                                 "reason": "a probe of selected controls (not run: wrong_user, shuffled_traces)"}
+
+
 def test_wrong_user_control_needs_a_way_to_make_the_other_users_traces(build_pack_once, tmp_path):
     # benchmark.controls runs no synthesis itself (issue 14): on a two-user pack, a traces file alone cannot feed
     # the wrong-user control, and the error says what to pass instead of synthesizing behind the caller's back
