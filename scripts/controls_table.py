@@ -4,6 +4,11 @@ evaluated example (the report's wall time over test examples x comparisons run),
 by whoever records it.
 
     python scripts/controls_table.py leaderboard/controls [more reports or folders]
+    python scripts/controls_table.py --oracle leaderboard/controls   # judge protocols: (protocol, judge) x split
+
+``--oracle`` prints the judge protocols' gate at a glance: one row per (protocol, judge), one column per split,
+each cell the oracle control (estimate [95% CI] (won/lost/tied) and status), the judge's first-position win rate
+and the seconds per evaluated example.
 """
 
 from __future__ import annotations
@@ -19,22 +24,47 @@ from benchmark.records.controls_report import protocol_name, ranks, read_report
 def _cell(c: dict) -> str:
     v, n = c["value"], c["counts"]
     if c["status"] == "N/A":
-        return "n/a"
+        return "not run" if c["reason"].startswith("not run") else "n/a"
     est = "undef." if v["estimate"] is None else f"{v['estimate']:.2f}"
     ci = "" if v["ci_low"] is None else f" [{v['ci_low']:.2f}, {v['ci_high']:.2f}]"
     counts = "" if n is None else f" ({n['wins']}/{n['losses']}/{n['ties']})"
     return f"{est}{ci}{counts} {c['status']}"
 
 
+def _seconds_per_example(r: dict) -> float:
+    runs = sum(1 for c in r["controls"] if c["counts"] is not None)
+    return r["run"]["seconds"] / max(1, r["test"]["n_evaluated"] * runs)
+
+
+def oracle_matrix(reports: list[dict]) -> str:
+    """(protocol, judge) x split: the oracle control, first-position win rate, seconds per example."""
+    splits = sorted({f"{r['pack']['name']}/{r['user']}" for r in reports})
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for r in reports:
+        oracle = next((c for c in r["controls"] if c["name"] == "oracle"), None)
+        if oracle is None or oracle["counts"] is None:
+            continue
+        first = (oracle["judge_health"] or {}).get("first_position_win_rate")
+        cells.setdefault((protocol_name(r), r["judge"]["name"]), {})[f"{r['pack']['name']}/{r['user']}"] = (
+            f"{_cell(oracle)}; first pos. {'-' if first is None else f'{first:.2f}'}; "
+            f"{_seconds_per_example(r):.1f} s")
+    rows = [[p, j, *(by.get(s, "") for s in splits)] for (p, j), by in sorted(cells.items())]
+    return tabulate(rows, headers=["protocol", "judge", *splits], tablefmt="github")
+
+
 def main(args: list[str]) -> None:
+    oracle = "--oracle" in args
+    args = [a for a in args if a != "--oracle"]
     files = [p for a in args for p in (sorted(Path(a).rglob("*.json")) if Path(a).is_dir() else [Path(a)])
              if p.name != "index.json"]
+    if oracle:
+        print(oracle_matrix([read_report(p) for p in files]))
+        return
     rows = []
     for path in files:
         r = read_report(path)
         by = {c["name"]: c for c in r["controls"]}
-        runs = sum(1 for c in r["controls"] if c["counts"] is not None)
-        per_example = r["run"]["seconds"] / max(1, r["test"]["n_evaluated"] * runs)
+        per_example = _seconds_per_example(r)
         scorer = "(action model)" if r["judge"]["mode"] == "likelihood" else r["judge"]["name"]
         rows.append([protocol_name(r), scorer, r["action_model"]["name"], f"{r['pack']['name']}/{r['user']}",
                      f"{r['train']['n_used']}{' newest' if r['train'].get('window') == 'newest' else ''}"
