@@ -2,8 +2,8 @@
 # Remake the recorded protocol comparison (docs/controls.md, leaderboard/controls/): the validity controls of each
 # scoring protocol on real user splits. Backward Synthesis traces (cpu config, SmolLM2-135M) for the training slices
 # of both users of a pack are synthesized by the controls themselves; every LM call is cached, so a rerun of a
-# finished grid makes no model call. About 2 hours on 2 CPU cores (most of it likelihood prefill of ~1,300-token
-# prompts, Backward Synthesis and judge calls); each line can be run alone.
+# finished grid makes no model call. About 3 hours on 2 CPU cores (most of it likelihood prefill of ~1,300-token
+# prompts, Backward Synthesis and Qwen judge calls); each line can be run alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-leaderboard/controls}
@@ -23,6 +23,18 @@ reconbench controls --pack forum --user steeeeve --protocol likelihood --reports
 for protocol in pairwise pairwise-calibrated pointwise; do
   reconbench controls --pack pmq-sample --user cameron --protocol "$protocol" --train-limit 24 --test-limit 8 \
     --max-tokens 64 --reports-dir "$OUT"
+done
+# every judge protocol x judge on three packs, the oracle control only (the gate a judge protocol must pass first;
+# a probe, so these never rank): 24 training and 8 test turns, 64-token predictions. About 75 min, most of it
+# Qwen2.5-Coder-1.5B (about 9 s per judge pass here); `reconbench models pull` the two Qwen models first.
+for judge in smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b; do
+  for split in pmq-sample/cameron debates/biden scotus/sotomayor; do
+    for protocol in pairwise pairwise-calibrated pointwise; do
+      [ "$judge" = smollm2-135m ] && [ "$split" = pmq-sample/cameron ] && continue  # the full controls above
+      reconbench controls --pack "${split%/*}" --user "${split#*/}" --protocol "$protocol" --judge "$judge" \
+        --only oracle --train-limit 24 --test-limit 8 --max-tokens 64 --reports-dir "$OUT"
+    done
+  done
 done
 # superseded probes in docs/controls.md (kept out of leaderboard/controls): the oldest and newest 48 training turns
 reconbench controls --pack debates --user biden --protocol likelihood --train-limit 48 --test-limit 60 \

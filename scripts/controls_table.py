@@ -5,6 +5,7 @@ by whoever records it.
 
     python scripts/controls_table.py leaderboard/controls [more reports or folders]
     python scripts/controls_table.py --oracle leaderboard/controls   # judge protocols: (protocol, judge) x split
+    python scripts/controls_table.py --no-probes leaderboard/controls   # leave out reports made with --only
 
 ``--oracle`` prints the judge protocols' gate at a glance: one row per (protocol, judge), one column per split,
 each cell the oracle control (estimate [95% CI] (won/lost/tied) and status), the judge's first-position win rate
@@ -53,16 +54,18 @@ def oracle_matrix(reports: list[dict]) -> str:
 
 
 def main(args: list[str]) -> None:
-    oracle = "--oracle" in args
-    args = [a for a in args if a != "--oracle"]
+    oracle, no_probes = "--oracle" in args, "--no-probes" in args
+    args = [a for a in args if a not in ("--oracle", "--no-probes")]
     files = [p for a in args for p in (sorted(Path(a).rglob("*.json")) if Path(a).is_dir() else [Path(a)])
              if p.name != "index.json"]
+    reports = [read_report(p) for p in files]
+    if no_probes:
+        reports = [r for r in reports if not any(c["reason"].startswith("not run") for c in r["controls"])]
     if oracle:
-        print(oracle_matrix([read_report(p) for p in files]))
+        print(oracle_matrix(reports))
         return
     rows = []
-    for path in files:
-        r = read_report(path)
+    for r in reports:
         by = {c["name"]: c for c in r["controls"]}
         per_example = _seconds_per_example(r)
         scorer = "(action model)" if r["judge"]["mode"] == "likelihood" else r["judge"]["name"]
