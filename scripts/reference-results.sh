@@ -9,13 +9,18 @@
 # makes no model call. Settings come from the environment (the defaults are what leaderboard/ holds):
 #   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_grpo e2e_grpo recon_select" \
 #   SPLITS="debates/biden scotus/sotomayor briefings/jean-pierre" bash scripts/reference-results.sh
-# (pmq-sample/cameron, recorded with TEST=30, is run on its own: SPLITS=pmq-sample/cameron TEST=30)
+# (pmq-sample/cameron, recorded with TEST=30, is run on its own: SPLITS=pmq-sample/cameron TEST=30; forum/steeeeve
+# with its controls on the whole test split: SPLITS=forum/steeeeve CONTROLS_TEST= bash scripts/reference-results.sh)
 # A run replaces the board's reference results of its own splits only, so splits can be added one run at a time.
 # The whole training split is the demonstration pool (no --train-limit). The protocol comparison behind
 # docs/controls.md is scripts/controls-grid.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROTOCOL=${PROTOCOL:-likelihood} TEST=${TEST:-60} MODEL=${MODEL:-smollm2-135m}
+# the controls' own test slice (default: the evaluated one; set empty for the whole test split, as forum/steeeeve's
+# recorded report needs: with 60 turns its wrong-user CI did not clear 50%), so a reference run cannot replace a
+# recorded report with one made on a smaller slice by accident
+CONTROLS_TEST=${CONTROLS_TEST-$TEST}
 METHODS=${METHODS:-"recon_grpo e2e_grpo recon_select"}
 SPLITS=${SPLITS:-"debates/biden debates/trump briefings/jean-pierre"}
 RC="python3 -m benchmark.cli"
@@ -28,8 +33,8 @@ for split in $SPLITS; do
   $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --run-dir "$dir/backward"
   # the controls synthesize the Backward Synthesis traces of the shown records themselves (the same prompts as the
   # run above, so the same traces, from the LM cache): the report's command then needs nothing outside the repository
-  $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" --test-limit "$TEST" --action-model "$MODEL" \
-    --judge "$MODEL" --reports-dir leaderboard/controls
+  $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" ${CONTROLS_TEST:+--test-limit "$CONTROLS_TEST"} \
+    --action-model "$MODEL" --judge "$MODEL" --reports-dir leaderboard/controls
   EVAL=(--pack "$pack" --user "$user" --test-limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
         --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl")
   $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
