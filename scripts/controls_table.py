@@ -39,7 +39,6 @@ def _seconds_per_example(r: dict) -> float:
 
 def oracle_matrix(reports: list[dict]) -> str:
     """(protocol, judge) x split: the oracle control, first-position win rate, seconds per example."""
-    splits = sorted({f"{r['pack']['name']}/{r['user']}" for r in reports})
     cells: dict[tuple[str, str], dict[str, str]] = {}
     for r in reports:
         oracle = next((c for c in r["controls"] if c["name"] == "oracle"), None)
@@ -49,6 +48,7 @@ def oracle_matrix(reports: list[dict]) -> str:
         cells.setdefault((protocol_name(r), r["judge"]["name"]), {})[f"{r['pack']['name']}/{r['user']}"] = (
             f"{_cell(oracle)}; first pos. {'-' if first is None else f'{first:.2f}'}; "
             f"{_seconds_per_example(r):.1f} s")
+    splits = sorted({split for by in cells.values() for split in by})  # the splits a judge protocol was run on
     rows = [[p, j, *(by.get(s, "") for s in splits)] for (p, j), by in sorted(cells.items())]
     return tabulate(rows, headers=["protocol", "judge", *splits], tablefmt="github")
 
