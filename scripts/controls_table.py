@@ -19,13 +19,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from benchmark.records.controls_report import protocol_name, ranks, read_report
+from benchmark.records.controls_report import NOT_RUN, protocol_name, ranks, read_report
 
 
 def _cell(c: dict) -> str:
     v, n = c["value"], c["counts"]
     if c["status"] == "N/A":
-        return "not run" if c["reason"].startswith("not run") else "n/a"
+        return "not run" if c["reason"] == NOT_RUN else "n/a"
     est = "undef." if v["estimate"] is None else f"{v['estimate']:.2f}"
     ci = "" if v["ci_low"] is None else f" [{v['ci_low']:.2f}, {v['ci_high']:.2f}]"
     counts = "" if n is None else f" ({n['wins']}/{n['losses']}/{n['ties']})"
@@ -60,7 +60,7 @@ def main(args: list[str]) -> None:
              if p.name != "index.json"]
     reports = [read_report(p) for p in files]
     if no_probes:
-        reports = [r for r in reports if not any(c["reason"].startswith("not run") for c in r["controls"])]
+        reports = [r for r in reports if not any(c["reason"] == NOT_RUN for c in r["controls"])]
     if oracle:
         print(oracle_matrix(reports))
         return

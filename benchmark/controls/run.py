@@ -24,7 +24,7 @@ from ..evaluate.predict import MAX_TOKENS, first, other_user_pool, predict, trai
 from ..evaluate.protocols import DEFAULT as DEFAULT_PROTOCOL
 from ..evaluate.protocols import decision_params, get_protocol
 from ..models import get_lm
-from ..records.controls_report import FAIL, NA, PASS, finalize, ranking
+from ..records.controls_report import FAIL, NA, NOT_RUN, PASS, finalize, ranking
 from ..records.result import run_block
 from ..retrieval import Embedder, demonstrated
 from .definitions import (
@@ -116,8 +116,8 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
     for name, ctl in CONTROLS.items():
         if name not in proto.controls:
             not_applicable[name] = f"does not apply to the {proto.name} protocol"
-        elif name not in wanted:
-            not_applicable[name] = "not run (a probe of selected controls)"
+        elif name in not_run:
+            not_applicable[name] = NOT_RUN
         elif ctl.compare is not None and ctl.compare(inputs) is None:
             not_applicable[name] = f"pack {pack} has no other user"
     for name, ctl in tqdm([(n, c) for n, c in CONTROLS.items() if c.compare and n not in not_applicable],

@@ -142,6 +142,7 @@ def protocol_name(report: dict) -> str:
 
 
 PASS, FAIL, INFO, NA = "PASS", "FAIL", "INFO", "N/A"
+NOT_RUN = "not run (a probe of selected controls)"  # the reason of an N/A control that a probe (--only) left out
 POSITIVE = ("oracle", "wrong_user")  # at least one must apply and pass; none may fail
 REQUIRED = ("self", "shuffled_traces", "length", "judge_injection")  # each must pass where it applies
 
@@ -154,9 +155,10 @@ def ranking(statuses: dict[str, str], not_run: Iterable[str] = ()) -> tuple[bool
     failing = [n for n in POSITIVE + REQUIRED if statuses.get(n) == FAIL]
     if failing:
         return False, "failed: " + ", ".join(failing)
-    not_run = [n for n in POSITIVE + REQUIRED if n in set(not_run)]
-    if not_run:
-        return False, "a probe of selected controls (not run: " + ", ".join(not_run) + ")"
+    skipped = set(not_run)
+    left_out = [n for n in POSITIVE + REQUIRED if n in skipped]
+    if left_out:
+        return False, "a probe of selected controls (not run: " + ", ".join(left_out) + ")"
     if not any(statuses.get(n) == PASS for n in POSITIVE):
         return False, "no positive control (oracle or wrong user) passed"
     missing = [n for n in REQUIRED if statuses.get(n) not in (PASS, NA)]
