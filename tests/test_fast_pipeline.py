@@ -31,7 +31,7 @@ def run(traces: dict, protocol: str, out, method: str = "method", baseline: str 
                     out=out, **MODELS, **SLICE)
 
 
-@pytest.mark.parametrize("protocol", ["pairwise", "likelihood"])
+@pytest.mark.parametrize("protocol", ["pairwise", "likelihood", "likelihood-reasoned"])
 def test_fake_models_give_a_valid_result_and_an_identical_rerun(traces, tmp_path, protocol):
     first = run(traces, protocol, tmp_path / "first.json")
     doc = read_result(tmp_path / "first.json")  # validates against result.schema.json
@@ -41,8 +41,9 @@ def test_fake_models_give_a_valid_result_and_an_identical_rerun(traces, tmp_path
     finals = [v["final"] for ex in doc["examples"] for v in ex["verdicts"].values()]
     # the fake models have enough structure for the verdicts to be decided, and not all the same way
     assert "invalid" not in finals and len(set(finals)) > 1, finals
-    stage = "judge" if protocol == "pairwise" else "likelihood"
+    stage = "judge" if protocol == "pairwise" else "likelihood"  # likelihood-reasoned also predicts first
     assert doc["run"]["costs"][stage]["calls"] > 0
+    assert (doc["run"]["costs"]["predict"]["calls"] > 0) == (protocol != "likelihood")  # judge-free: no generation
 
     again = run(traces, protocol, tmp_path / "again.json")
     costs = again["run"]["costs"]
@@ -52,7 +53,7 @@ def test_fake_models_give_a_valid_result_and_an_identical_rerun(traces, tmp_path
     assert a == b and again["digest"] == first["digest"]
 
 
-@pytest.mark.parametrize("protocol", ["pairwise", "likelihood"])
+@pytest.mark.parametrize("protocol", ["pairwise", "likelihood", "likelihood-reasoned"])
 def test_a_side_against_itself_ties_every_example(traces, tmp_path, protocol):
     result = run(traces, protocol, tmp_path / "self.json", method="backward")
     s = result["summary"]["dimensions"]["overall"]
@@ -60,7 +61,7 @@ def test_a_side_against_itself_ties_every_example(traces, tmp_path, protocol):
     assert s["win_rate"]["estimate"] is None and s["win_rate_ties_half"]["estimate"] == 0.5
 
 
-@pytest.mark.parametrize("protocol", ["pairwise", "likelihood"])
+@pytest.mark.parametrize("protocol", ["pairwise", "likelihood", "likelihood-reasoned"])
 def test_traces_for_just_the_demonstrated_records_give_the_same_numbers(traces, tmp_path, protocol):
     """Retrieval reads contexts, never traces: traces synthesized for only the training records the slice shows as
     demonstrations score exactly like whole-split traces; leaving out one of those records is refused by name."""

@@ -3,10 +3,11 @@ protocol (``benchmark.evaluate.protocols``).
 
 Judge protocols: retrieve + predict (method) -> retrieve + predict (baseline) -> judge -> statistics -> result.
 ``likelihood``: retrieve -> the action model's log-probability of the real action under each side's prompt ->
-statistics -> result (no generation). Each stage saves its output under
-``benchmark.paths.runs_dir()/evaluate/<pack>/<user>/`` (and every LM call is cached); a rerun makes no model call
-and gives the same result file apart from its ``run`` block. ``score_examples`` turns the protocol's raw numbers
-into verdicts and statistics and is all that ``rescore`` needs.
+statistics -> result (no generation). ``likelihood-reasoned``: retrieve + predict (both sides) -> the same
+log-probability read after each side's own predicted reasoning -> statistics -> result. Each stage saves its
+output under ``benchmark.paths.runs_dir()/evaluate/<pack>/<user>/`` (and every LM call is cached); a rerun makes no
+model call and gives the same result file apart from its ``run`` block. ``score_examples`` turns the protocol's raw
+numbers into verdicts and statistics and is all that ``rescore`` needs.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         raise DataError(f"protocol {protocol!r} reads judge mode {', '.join(proto.modes)}, not {judge_mode!r}",
                         field="judge_mode")
     if method_predictions is not None and not proto.uses_judge:
-        raise DataError(f"protocol {protocol!r} scores prompts, not predictions: ready-made predictions (the "
-                        f"oracle control) do not apply", field="method_predictions")
+        raise DataError(f"protocol {protocol!r} scores the real action, not predictions: ready-made predictions "
+                        f"(the oracle control) do not apply", field="method_predictions")
     boot_seed = seed if bootstrap_seed is None else bootstrap_seed
     train_all, test_all = predict_mod.load_splits(pack, user)
     train = predict_mod.train_slice(train_all, train_limit, train_window)
@@ -153,8 +154,9 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
     name = user_name(pack, user)
     save_dir = layout.evaluate_dir(pack, user)
 
-    if proto.uses_judge:
-        common = dict(k=k, seed=seed, max_tokens=max_tokens, test=test, embedder=embedder)
+    common = dict(k=k, seed=seed, max_tokens=max_tokens, test=test, embedder=embedder)
+    method_p = baseline_p = method_prompts = baseline_prompts = None
+    if proto.predicts:
         if method_predictions is None:
             method_p = predict_mod.predict(pack, method_user or user, method_t, action_lm, train=method_train,
                                            **common)
@@ -166,31 +168,28 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
                                 field="id")
             method_p = [by_id[r["id"]] for r in test]
         baseline_p = predict_mod.predict(pack, user, baseline_t, action_lm, train=train, **common)
-        job = Job(test, name, action_lm, judge_lm, seed=seed, judge_mode=judge_mode, method_predictions=method_p,
-                  baseline_predictions=baseline_p, save_dir=save_dir)
-        outputs = {"method": method_p, "baseline": baseline_p}
-    else:
-        from .protocols.likelihood import PROMPT as template
-
+    if proto.template is not None:  # judge-free: each side scored under the action model's prompt
         method_prompts = predict_mod.side_prompts(test, method_train, method_t, name, k=k, embedder=embedder,
-                                                  template=template)
+                                                  template=proto.template)
         baseline_prompts = predict_mod.side_prompts(test, train, baseline_t, name, k=k, embedder=embedder,
-                                                    template=template)
-        job = Job(test, name, action_lm, None, seed=seed, method_prompts=method_prompts,
-                  baseline_prompts=baseline_prompts, save_dir=save_dir)
-        outputs = {"method": method_prompts, "baseline": baseline_prompts}
+                                                    template=proto.template)
+    job = Job(test, name, action_lm, judge_lm if proto.uses_judge else None, seed=seed, judge_mode=judge_mode,
+              method_predictions=method_p, baseline_predictions=baseline_p, method_prompts=method_prompts,
+              baseline_prompts=baseline_prompts, save_dir=save_dir)
+    # what each side's record digests: its predictions when there are any, else the prompts it was scored under
+    outputs = ({"method": method_p, "baseline": baseline_p} if proto.predicts else
+               {"method": method_prompts, "baseline": baseline_prompts})
     raws = proto.measure(job)
 
-    if proto.uses_judge:
-        base = [{"id": r["id"], "method_chars": len(mp["action"]), "baseline_chars": len(bp["action"]),
-                 "method_parse_ok": mp["parse_ok"], "baseline_parse_ok": bp["parse_ok"], "raw": raw}
-                for r, mp, bp, raw in zip(test, method_p, baseline_p, raws)]
-        predictions = {side: {"n": len(p), "parse_failures": sum(not x["parse_ok"] for x in p)}
-                       for side, p in outputs.items()}
-    else:  # nothing is predicted: both sides are scored on the real action
-        base = [{"id": r["id"], "method_chars": len(r["action"]), "baseline_chars": len(r["action"]),
-                 "method_parse_ok": True, "baseline_parse_ok": True, "raw": raw} for r, raw in zip(test, raws)]
-        predictions = {side: {"n": len(p), "parse_failures": 0} for side, p in outputs.items()}
+    # the judge reads each side's predicted action; judge-free protocols score the real action on both sides
+    chars = ([(len(mp["action"]), len(bp["action"])) for mp, bp in zip(method_p, baseline_p)] if proto.uses_judge
+             else [(len(r["action"]),) * 2 for r in test])
+    parsed = ([(mp["parse_ok"], bp["parse_ok"]) for mp, bp in zip(method_p, baseline_p)] if proto.predicts
+              else [(True, True)] * len(test))
+    base = [{"id": r["id"], "method_chars": mc, "baseline_chars": bc, "method_parse_ok": mo, "baseline_parse_ok": bo,
+             "raw": raw} for r, (mc, bc), (mo, bo), raw in zip(test, chars, parsed, raws)]
+    predictions = {side: {"n": len(p), "parse_failures": sum(not x["parse_ok"] for x in p) if proto.predicts else 0}
+                   for side, p in outputs.items()}  # prompts have no parse failures
     scored = score_examples(protocol, params, base, user=user, seed=boot_seed, n_boot=n_boot)
     gen = {"max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0, "seed": seed}
     method_side = _side(method_name, method_t, method_train, outputs["method"])

@@ -67,6 +67,16 @@ def parse_prediction(completion: str, name: str | None = None) -> dict:
     return {"reasoning": "", "action": action, "parse_ok": False}
 
 
+def reasoning_prefix(completion: str) -> str:
+    """The action model's own text up to and including its last "Response:" label (as it wrote the label; the
+    label ``parse_prediction`` cuts at), or, without one, its whole text followed by a new line and "Response:":
+    what ``likelihood-reasoned`` continues with the real action."""
+    found = list(_RESPONSE.finditer(completion))
+    if found:
+        return completion[:found[-1].end()]
+    return completion.rstrip() + "\nResponse:"
+
+
 def demonstration(index: int, record: dict, trace: str | None) -> str:
     lines = [f"Example {index}", "Conversation:", format_context(record["context"], LIMITS["demo_context_chars"])]
     if trace is not None:

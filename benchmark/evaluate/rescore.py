@@ -14,7 +14,7 @@ from .protocols import decision_params, get_protocol
 
 # protocols that decide from the same raw numbers: a result made by one can be re-decided by the other
 SAME_RAW = {"pairwise": {"pairwise", "pairwise-calibrated"}, "pairwise-calibrated": {"pairwise", "pairwise-calibrated"},
-            "pointwise": {"pointwise"}, "likelihood": {"likelihood"}}
+            "pointwise": {"pointwise"}, "likelihood": {"likelihood"}, "likelihood-reasoned": {"likelihood-reasoned"}}
 
 
 def rescore(doc: dict, *, protocol: str | None = None, params: dict | None = None, file: object = None) -> dict:

@@ -18,8 +18,9 @@ import click
 
 from .predict import MAX_TOKENS
 from .protocols import DEFAULT as DEFAULT_PROTOCOL
+from .protocols import PROTOCOLS
 
-PROTOCOL_NAMES = ("likelihood", "pairwise", "pairwise-calibrated", "pointwise")
+PROTOCOL_NAMES = tuple(sorted(PROTOCOLS))  # every registered protocol
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import layout
 from ..errors import DataError
+from ..evaluate.protocols import get_protocol
 from ..io import atomic_write_text, dumps_canonical, read_json, sha256_bytes, sha256_text, write_json
 from ..records.result import Result
 from ..schema import validate
@@ -130,7 +131,8 @@ class Cell:
     @property
     def label(self) -> str:
         s = self.settings
-        models = s["action_model"] if s["judge"] == s["action_model"] or s["protocol"] == "likelihood" else \
+        judged = get_protocol(s["protocol"]).uses_judge  # a judge-free protocol loads no judge
+        models = s["action_model"] if s["judge"] == s["action_model"] or not judged else \
             f"{s['action_model']}+{s['judge']}"
         return f"{self.method} @ {self.pack}/{self.user} [{models}]"
 

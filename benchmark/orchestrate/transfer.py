@@ -41,7 +41,8 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
     backend, judge, judge_mode = settings.backend, settings.judge, settings.judge_mode
     train_limit = settings.train_limit
     protocol = get_protocol(settings.protocol)
-    scorer = judge if protocol.uses_judge else "likelihood"  # in the cells' file names
+    # in the cells' file names: the protocol, and its judge when it has one (two protocols never share a file)
+    scorer = f"{protocol.name}--{judge}" if protocol.uses_judge else protocol.name
     start = time.perf_counter()
     ensure_pack(pack)
     methods = [m for m in dict.fromkeys(methods) if m != "backward"]

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from benchmark.errors import DataError
-from benchmark.evaluate import evaluate, read_result
+from benchmark.evaluate import evaluate, load_splits, read_result
+from benchmark.evaluate._format import user_name
 from benchmark.evaluate.protocols import PROTOCOLS, decision_params, get_protocol
 from benchmark.evaluate.protocols.pairwise import decide_calibrated, decide_pairwise
 from benchmark.evaluate.rescore import rescore
 from benchmark.records.stats import length_controlled_win_rate
 
-from .conftest import PACK, SLICE, USER
+from .conftest import BASELINE_TRACE, PACK, SLICE, USER
 
 LIKELIHOOD = {k: v for k, v in SLICE.items() if k != "protocol"} | {"protocol": "likelihood", "limit": 3}
 
@@ -27,10 +28,35 @@ def likelihood_run(traces_files, lm, tmp_path_factory):
 def test_every_protocol_is_registered_by_name():
     assert set(PROTOCOLS) | {get_protocol("likelihood").name} >= {"pairwise", "pairwise-calibrated", "pointwise",
                                                                    "likelihood"}
-    with pytest.raises(DataError, match="unknown scoring protocol 'nope'; known: likelihood, pairwise"):
+    with pytest.raises(DataError, match="unknown scoring protocol 'nope'; known: likelihood, likelihood-reasoned, pairwise"):
         get_protocol("nope")
     with pytest.raises(DataError, match="has no parameter 'band'"):
         decision_params(get_protocol("likelihood"), {"band": 1})
+
+
+def test_every_schema_names_exactly_the_registered_protocols():
+    """A protocol added to the registry must be accepted by every file that records one (and no other name)."""
+    import json
+    from pathlib import Path
+
+    import benchmark
+
+    def enums(node):
+        if isinstance(node, dict):
+            if "pairwise-calibrated" in node.get("enum", []):
+                yield node["enum"]
+            for v in node.values():
+                yield from enums(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from enums(v)
+
+    found = 0
+    for path in sorted((Path(benchmark.__file__).parent / "schemas").glob("*.json")):
+        for enum in enums(json.loads(path.read_text())):
+            assert set(enum) == set(PROTOCOLS), path.name
+            found += 1
+    assert found >= 5  # result (2), controls report, grid, transfer
 
 
 def test_likelihood_scores_the_real_action_without_generating(likelihood_run):
@@ -57,6 +83,55 @@ def test_likelihood_of_identical_sides_ties_every_example(traces_files, lm, tmp_
     o = result["summary"]["dimensions"]["overall"]
     assert o["ties"] == 3 and o["wins"] == o["losses"] == 0
     assert result["method"]["predictions_sha256"] == result["baseline"]["predictions_sha256"]
+
+
+def test_likelihood_after_own_reasoning_scores_the_real_action_after_the_predicted_reasoning(traces_files, lm,
+                                                                                             tmp_path):
+    """likelihood-reasoned: the predictions are the judge protocols' (same prompt, same saved rows); each side's
+    number is log p(prefix + real action) - log p(prefix), the prefix being its own text up to "Response:"."""
+    from benchmark.evaluate.predict import predict, prediction_messages, reasoning_prefix
+    from benchmark.retrieval import neighbours
+
+    settings = LIKELIHOOD | {"protocol": "likelihood-reasoned", "max_tokens": 48}
+    result = evaluate(traces_files["method"], traces_files["backward"], PACK, USER, method_name="method",
+                      action_model=lm, judge=lm, out=tmp_path / "reasoned.json", **settings)
+    doc = read_result(tmp_path / "reasoned.json")
+    assert doc["protocol"] == {"name": "likelihood-reasoned", "params": {"tie_band": 0.0}}
+    assert set(doc["prompts"]) == {"action_prediction.v1"} and doc["judge"]["mode"] == "likelihood"
+    costs = doc["run"]["costs"]
+    assert costs["predict"]["calls"] + costs["predict"]["cache_hits"] == 6  # 3 records x 2 sides
+    assert costs["likelihood"]["calls"] + costs["likelihood"]["cache_hits"] == 12  # 2 requests per side
+    # recompute the baseline side of the first example by hand from its saved prediction
+    train, test = load_splits(PACK, USER)
+    pred = predict(PACK, USER, {r["id"]: BASELINE_TRACE for r in train}, lm, k=settings["k"], seed=0,
+                   max_tokens=48, train=train, test=test[:3])[0]
+    by_id = {r["id"]: r for r in train}
+    demos = [(by_id[i], BASELINE_TRACE) for i in neighbours(train, test[:3], settings["k"])[test[0]["id"]]]
+    messages = prediction_messages(test[0], demos, user_name(PACK, USER))
+    prefix = reasoning_prefix(pred["completion"])
+    with_action, alone = lm.loglikelihood([(messages, prefix + " " + test[0]["action"]), (messages, prefix)])
+    assert result["examples"][0]["raw"]["baseline_logprob"] == round(with_action - alone, 6) < 0
+    # the subtraction is exact: the prefix's tokens are a prefix of the continued text's tokens
+    tok = lm.backend.tokenizer
+    ids = tok(prefix + " " + test[0]["action"], add_special_tokens=False).input_ids
+    assert ids[:len(tok(prefix, add_special_tokens=False).input_ids)] == tok(prefix, add_special_tokens=False).input_ids
+    same = evaluate(traces_files["backward"], traces_files["backward"], PACK, USER, method_name="self",
+                    action_model=lm, judge=lm, out=tmp_path / "self.json", **settings)
+    assert same["summary"]["dimensions"]["overall"]["ties"] == 3  # identical sides predict and score alike
+    assert rescore(result)["digest"] == result["digest"]
+    with pytest.raises(DataError, match="ready-made predictions"):
+        evaluate(traces_files["method"], traces_files["backward"], PACK, USER, action_model=lm, judge=lm,
+                 method_predictions=[], out=tmp_path / "x.json", **settings)
+
+
+def test_reasoning_prefix_keeps_the_models_own_label_or_adds_one():
+    from benchmark.evaluate.predict import reasoning_prefix
+
+    label = "Reasoning: he attacks.\n**Response:**"
+    assert reasoning_prefix(label + " Well, no.") == label
+    assert reasoning_prefix("Reasoning: a response: b\nResponse: c") == "Reasoning: a response: b\nResponse:"
+    assert reasoning_prefix("He would say no.\n\n") == "He would say no.\nResponse:"
+    assert reasoning_prefix("") == "\nResponse:"
 
 
 def test_oracle_predictions_are_refused_by_the_likelihood_protocol(traces_files, lm, tmp_path):

@@ -34,7 +34,7 @@ class Job:
     judge_mode: str = "options"
     method_predictions: list[dict] | None = None  # judge protocols
     baseline_predictions: list[dict] | None = None
-    method_prompts: list[list[dict]] | None = None  # likelihood: the action model's prompt per test record
+    method_prompts: list[list[dict]] | None = None  # judge-free: the action model's prompt per test record
     baseline_prompts: list[list[dict]] | None = None
     save_dir: Path | None = None  # where raw rows are saved as they are made (a rerun reuses them)
 
@@ -53,6 +53,8 @@ class Protocol:
     summary_extra: Callable[[list[dict], int, int], dict]
     modes: tuple[str, ...] = ("options",)  # judge modes the protocol can read
     controls: tuple[str, ...] = field(default=())  # controls that apply (the rest are reported not applicable)
+    predicts: bool = True  # the pipeline runs the action model's predictions (judge protocols, likelihood-reasoned)
+    template: str | None = None  # judge-free protocols: the action-model prompt each side is scored under
 
 
 PROTOCOLS: dict[str, Protocol] = {}

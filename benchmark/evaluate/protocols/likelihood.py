@@ -18,6 +18,7 @@ from ...records.stats import mean_difference
 from ._base import Job, Protocol, empty_health, register, side_by_margin
 
 PROMPT = "action_likelihood"
+CONTROLS = ("wrong_user", "self", "shuffled_traces", "no_reasoning")  # the oracle does not apply: no prediction
 
 
 def measure(job: Job) -> list[dict]:
@@ -64,7 +65,7 @@ def health(examples: list[dict]) -> dict:
 
 register(Protocol(
     name="likelihood", uses_judge=False, dimensions=("overall",), params={"tie_band": 0.0}, measure=measure,
-    decide=decide, health=health, prompts=prompts, summary_extra=summary_extra, modes=(),
-    controls=("wrong_user", "self", "shuffled_traces", "no_reasoning"),
+    decide=decide, health=health, prompts=prompts, summary_extra=summary_extra, modes=(), controls=CONTROLS,
+    predicts=False, template=PROMPT,
     description="judge-free: the action model's log-probability of the real action given each side's "
                 "retrieval-augmented prompt; the higher one wins the example"))
