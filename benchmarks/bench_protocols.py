@@ -5,7 +5,10 @@ per example, from a cold LM cache in a scratch runs folder. Records the load ave
     python benchmarks/bench_protocols.py [--pack debates --user biden --limit 8 --train-limit 8]
                                          [--write benchmarks/results/protocols.md]
 
-The traces on both sides are Backward Synthesis traces written with the cpu config (synthesized first, not timed).
+The baseline side is Backward Synthesis (cpu config, synthesized first, not timed); the method side is the same
+traces shuffled across training records (the shuffled-traces control), so the two sides' prompts differ and every
+request is really computed: with identical sides the LM cache computes each request once (the same request twice in
+one call), which halves both protocols' work and measures a comparison nobody runs (results before 2026-11-30 did).
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=8)
     ap.add_argument("--train-limit", type=int, default=8)
     ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--protocols", default="likelihood,pairwise,pointwise")
+    ap.add_argument("--protocols", default="likelihood,likelihood-reasoned,pairwise,pointwise")
     ap.add_argument("--write", type=Path)
     args = ap.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-protocols-"))
     traces_home = os.environ.get("RECONBENCH_RUNS")
-    from benchmark.evaluate import evaluate, load_splits
+    from benchmark.controls.definitions import shuffle_traces
+    from benchmark.evaluate import evaluate, load_splits, load_traces
     from benchmark.evaluate.predict import first
     from benchmark.models import get_lm
     from benchmark.orchestrate.controls import backward_traces
@@ -41,13 +45,14 @@ def main() -> None:
 
     ensure_pack(args.pack)
     train = first(load_splits(args.pack, args.user)[0], args.train_limit)
-    traces = backward_traces(args.pack, args.user, train)  # untimed: the traces every protocol scores
+    backward = dict(load_traces(backward_traces(args.pack, args.user, train), args.pack, args.user, train))
+    shuffled, _ = shuffle_traces(backward, train, seed=0)  # untimed: the two sides every protocol scores
     rows, load_before = [], os.getloadavg()
     for protocol in args.protocols.split(","):
         os.environ["RECONBENCH_RUNS"] = str(scratch / protocol)  # no saved predictions or verdicts
         lm = get_lm(args.model, cache=scratch / f"{protocol}.sqlite")  # cold cache
         wall, cpu = time.perf_counter(), time.process_time()
-        result = evaluate(traces, traces, args.pack, args.user, method_name="self", action_model=lm, judge=lm,
+        result = evaluate(shuffled, backward, args.pack, args.user, method_name="shuffled", action_model=lm, judge=lm,
                           protocol=protocol, limit=args.limit, train_limit=args.train_limit,
                           out=scratch / f"{protocol}.json")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -66,6 +71,7 @@ def main() -> None:
                               "examples / CPU s", "likelihood's advantage"], tablefmt="github")
     load_after = os.getloadavg()
     note = (f"{args.pack}/{args.user}, {args.limit} test examples, {args.train_limit} training examples, k = 4, "
+            f"shuffled Backward Synthesis traces against Backward Synthesis, "
             f"action model and judge {args.model}, cold cache; {platform.platform()}, {os.cpu_count()} CPUs; "
             f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(table + "\n\n" + note)

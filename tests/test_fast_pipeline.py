@@ -126,3 +126,29 @@ def test_a_rescored_result_records_the_settings_its_verdicts_were_decided_with(t
     asked = EvalSettings.from_result(doc)
     assert asked.protocol == "pairwise" and asked.tie_band is None
     assert EvalSettings.from_result(new) == replace(asked, protocol="pairwise-calibrated", tie_band=0.1)
+
+
+def test_compare_protocols_script_pairs_results_by_name_and_counts_agreement(traces, tmp_path):
+    """scripts/compare_protocols.py: the same comparison under two protocols, verdict agreement per record."""
+    import runpy
+    from pathlib import Path
+
+    for protocol in ("likelihood", "likelihood-reasoned"):
+        (tmp_path / protocol).mkdir()
+        run(traces, protocol, tmp_path / protocol / "method.json")
+        run(traces, protocol, tmp_path / protocol / "self.json", method="backward")
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "compare_protocols.py"))
+    a, b = (read_result(tmp_path / p / "method.json") for p in ("likelihood", "likelihood-reasoned"))
+    row = script["compare"](a, a, "method")
+    assert row["verdicts agree"] == f"{SLICE['limit']}/{SLICE['limit']}" and row["margin rank correlation"] == "+1.00"
+    row = script["compare"](a, b, "method")
+    agree = sum(x["verdicts"]["overall"]["final"] == y["verdicts"]["overall"]["final"]
+                for x, y in zip(a["examples"], b["examples"]))
+    assert row["verdicts agree"] == f"{agree}/{SLICE['limit']}" and row["records"] == SLICE["limit"]
+    selfs = script["compare"](*(read_result(tmp_path / p / "self.json") for p in ("likelihood", "likelihood-reasoned")),
+                              "self")
+    assert selfs["verdicts agree"] == f"{SLICE['limit']}/{SLICE['limit']}"  # all ties on both
+    assert selfs["margin rank correlation"] == "n/a"  # every margin 0: no ranking to correlate
+    out = tmp_path / "table.md"
+    script["main"]([str(tmp_path / "likelihood"), str(tmp_path / "likelihood-reasoned"), "--write", str(out)])
+    assert out.read_text().count("\n") == 4  # header, rule, two comparisons
