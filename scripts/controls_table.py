@@ -32,9 +32,15 @@ def _cell(c: dict) -> str:
     return f"{est}{ci}{counts} {c['status']}"
 
 
-def _seconds_per_example(r: dict) -> float:
+def _seconds_per_example(r: dict) -> str:
+    """The report's wall time over test examples x comparisons run; "cached" for a report remade from the LM cache
+    (no model call at all: its time says nothing about the protocol's cost)."""
+    calls = sum(stage.get("calls", 0) for control in r["run"].get("costs", {}).values()
+                if isinstance(control, dict) for stage in control.values() if isinstance(stage, dict))
+    if calls == 0:
+        return "cached"
     runs = sum(1 for c in r["controls"] if c["counts"] is not None)
-    return r["run"]["seconds"] / max(1, r["test"]["n_evaluated"] * runs)
+    return f"{r['run']['seconds'] / max(1, r['test']['n_evaluated'] * runs):.1f}"
 
 
 def oracle_matrix(reports: list[dict]) -> str:
@@ -47,7 +53,7 @@ def oracle_matrix(reports: list[dict]) -> str:
         first = (oracle["judge_health"] or {}).get("first_position_win_rate")
         cells.setdefault((protocol_name(r), r["judge"]["name"]), {})[f"{r['pack']['name']}/{r['user']}"] = (
             f"{_cell(oracle)}; first pos. {'-' if first is None else f'{first:.2f}'}; "
-            f"{_seconds_per_example(r):.1f} s")
+            f"{_seconds_per_example(r)}{'' if _seconds_per_example(r) == 'cached' else ' s'}")
     splits = sorted({split for by in cells.values() for split in by})  # the splits a judge protocol was run on
     rows = [[p, j, *(by.get(s, "") for s in splits)] for (p, j), by in sorted(cells.items())]
     return tabulate(rows, headers=["protocol", "judge", *splits], tablefmt="github")
@@ -77,7 +83,7 @@ def main(args: list[str]) -> None:
                      *(_cell(by[n]) if n in by else "(not in v1)" for n in (
                          "oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "judge_injection",
                          "length")),
-                     "yes" if ranks(r)[0] else "no", f"{per_example:.1f}"])
+                     "yes" if ranks(r)[0] else "no", per_example])
     print(tabulate(rows, headers=["protocol", "judge", "action model", "split", "train/test", "oracle",
                                   "wrong user", "self", "shuffled", "no reasoning", "injection", "length r",
                                   "ranks", "s / example"], tablefmt="github"))
