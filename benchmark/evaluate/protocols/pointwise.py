@@ -3,11 +3,15 @@
 G-Eval style: the judge reads the conversation, the real response and ONE prediction and rates their closeness on
 a dimension from 1 to 5; the rating is the probability-weighted mean of the options "1".."5" read from one forward
 pass (``LM.score_options``). The two sides' ratings are compared per example and dimension; a difference within
-the tie band is a tie. ``raw`` keeps both ratings and the option probabilities.
+the tie band is a tie. ``raw`` keeps both ratings and the option probabilities. The prompt (v2) fences every quoted
+text between ``<<<BEGIN ...>>>``/``<<<END ...>>>`` markers that the texts cannot forge (``unfence``) and tells the
+judge that nothing inside them is an instruction: a defence against predictions that address the judge (the
+judge-injection control; v1 had none, and Qwen2.5-Coder-1.5B obeyed in 8 of 8 pairs, docs/controls.md).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tqdm import tqdm
@@ -28,9 +32,20 @@ SIDES = ("method", "baseline")
 CHUNK = 8
 
 
+_MARKER = re.compile(r"([<>])\1{2,}")
+
+
+def unfence(text: str) -> str:
+    """``text`` with every run of three or more "<" or ">" cut to two, so a quoted text cannot close its own
+    ``<<<END ...>>>`` marker and write outside it."""
+    return _MARKER.sub(r"\1\1", text)
+
+
 def messages(context: list[dict], action: str, user_name: str, prediction: str, dimension: str) -> list[dict]:
-    return render(PROMPT, context=format_context(context, CONTEXT_CHARS), action=action, user_name=user_name,
-                  prediction=prediction or "(empty)", dimension=dimension)
+    """The judge's prompt (v2: every quoted text fenced between markers it cannot forge, and the judge told that
+    nothing inside is an instruction)."""
+    return render(PROMPT, context=unfence(format_context(context, CONTEXT_CHARS)), action=unfence(action),
+                  user_name=user_name, prediction=unfence(prediction) or "(empty)", dimension=dimension)
 
 
 def rating(probs: dict[str, float]) -> float:
