@@ -36,9 +36,12 @@ for judge in smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b; do
     done
   done
 done
-# the one judge whose oracle passes, with every control: pointwise x Qwen2.5-Coder-1.5B (judge prompt v2, fenced)
-reconbench controls --pack pmq-sample --user cameron --protocol pointwise --judge qwen2.5-coder-1.5b \
-  --train-limit 24 --test-limit 8 --max-tokens 64 --reports-dir "$OUT"
+# the one judge whose oracle passes, with every control: pointwise x Qwen2.5-Coder-1.5B (pmq-sample recorded with
+# judge prompt v2, fenced; the recorded debates/biden report was made with v1, so this line remakes it under v2)
+for split in pmq-sample/cameron debates/biden; do
+  reconbench controls --pack "${split%/*}" --user "${split#*/}" --protocol pointwise --judge qwen2.5-coder-1.5b \
+    --train-limit 24 --test-limit 8 --max-tokens 64 --reports-dir "$OUT"
+done
 # likelihood after the action model's own reasoning (docs/controls.md: does it change the measurement?)
 reconbench controls --pack debates --user biden --protocol likelihood-reasoned --test-limit 30 --reports-dir "$OUT"
 # superseded probes in docs/controls.md (kept out of leaderboard/controls): the oldest and newest 48 training turns
