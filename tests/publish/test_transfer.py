@@ -38,7 +38,7 @@ def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, boar
     assert (cell["method"], cell["synthesizer"], cell["action_model"]) == ("recon_select", "smollm2-135m",
                                                                             "smollm2-135m")
     result = read_result(runs_dir() / "transfer" / "debates" / "biden" /
-                         "recon_select--smollm2-135m--smollm2-135m--smollm2-135m.json")
+                         "recon_select--smollm2-135m--smollm2-135m--pairwise--smollm2-135m.json")
     assert result["digest"] == cell["result_digest"] and result["train"]["n_used"] == 2
     assert doc["protocol"]["name"] == "pairwise" and doc["judge"]["name"] == "smollm2-135m"
     assert EvalSettings.from_result(result) == settings  # every cell records the settings it was run with
