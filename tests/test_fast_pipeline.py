@@ -43,7 +43,10 @@ def test_fake_models_give_a_valid_result_and_an_identical_rerun(traces, tmp_path
     assert "invalid" not in finals and len(set(finals)) > 1, finals
     stage = "judge" if protocol == "pairwise" else "likelihood"  # likelihood-reasoned also predicts first
     assert doc["run"]["costs"][stage]["calls"] > 0
-    assert (doc["run"]["costs"]["predict"]["calls"] > 0) == (protocol != "likelihood")  # judge-free: no generation
+    if protocol == "likelihood":  # no generation at all
+        assert doc["run"]["costs"]["predict"]["calls"] == 0 and set(doc["prompts"]) == {"action_likelihood.v1"}
+    else:  # predicted first (the predictions may come from an earlier test's saved rows, so no call count here)
+        assert "action_prediction.v1" in doc["prompts"] and doc["predictions"]["method"]["n"] == SLICE["limit"]
 
     again = run(traces, protocol, tmp_path / "again.json")
     costs = again["run"]["costs"]
