@@ -18,16 +18,14 @@ from pathlib import Path
 from scipy.stats import spearmanr
 from tabulate import tabulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmark.errors import DataError  # noqa: E402
-from benchmark.records.result import protocol_of, read_result  # noqa: E402
+from benchmark.errors import DataError
+from benchmark.evaluate.protocols.likelihood import margin
+from benchmark.records.result import protocol_of, read_result
 
 
 def _margin(raw: dict) -> float | None:
-    if "method_logprob" in raw:
-        return (raw["method_logprob"] - raw["baseline_logprob"]) / raw["action_bytes"]
-    return None
+    """The likelihood protocols' margin (nats per byte); None for raw numbers that have none (judge protocols)."""
+    return margin(raw) if "method_logprob" in raw else None
 
 
 def compare(a: dict, b: dict, name: str) -> dict:

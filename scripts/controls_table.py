@@ -51,9 +51,10 @@ def oracle_matrix(reports: list[dict]) -> str:
         if oracle is None or oracle["counts"] is None:
             continue
         first = (oracle["judge_health"] or {}).get("first_position_win_rate")
+        seconds = _seconds_per_example(r)
         cells.setdefault((protocol_name(r), r["judge"]["name"]), {})[f"{r['pack']['name']}/{r['user']}"] = (
             f"{_cell(oracle)}; first pos. {'-' if first is None else f'{first:.2f}'}; "
-            f"{_seconds_per_example(r)}{'' if _seconds_per_example(r) == 'cached' else ' s'}")
+            f"{seconds}{'' if seconds == 'cached' else ' s'}")
     splits = sorted({split for by in cells.values() for split in by})  # the splits a judge protocol was run on
     rows = [[p, j, *(by.get(s, "") for s in splits)] for (p, j), by in sorted(cells.items())]
     return tabulate(rows, headers=["protocol", "judge", *splits], tablefmt="github")

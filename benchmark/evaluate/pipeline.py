@@ -188,8 +188,8 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
               else [(True, True)] * len(test))
     base = [{"id": r["id"], "method_chars": mc, "baseline_chars": bc, "method_parse_ok": mo, "baseline_parse_ok": bo,
              "raw": raw} for r, (mc, bc), (mo, bo), raw in zip(test, chars, parsed, raws)]
-    predictions = {side: {"n": len(p), "parse_failures": sum(not x["parse_ok"] for x in p) if proto.predicts else 0}
-                   for side, p in outputs.items()}  # prompts have no parse failures
+    predictions = {side: {"n": len(test), "parse_failures": sum(not ok[i] for ok in parsed)}
+                   for i, side in enumerate(("method", "baseline"))}  # prompts have no parse failures
     scored = score_examples(protocol, params, base, user=user, seed=boot_seed, n_boot=n_boot)
     gen = {"max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0, "seed": seed}
     method_side = _side(method_name, method_t, method_train, outputs["method"])
