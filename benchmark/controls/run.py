@@ -163,6 +163,9 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
     ranks, why = ranking({e["name"]: e["status"] for e in entries}, not_run)
     doc = {
         "protocol": {"name": proto.name, "params": params},
+        # every prompt version the comparisons used: the board lets this report vouch only for results made with
+        # the same prompts (a judge prompt changed after the controls ran is not what they checked)
+        "prompts": dict(sorted({pid: h for r in results.values() for pid, h in r["prompts"].items()}.items())),
         "ranking": {"ranks": ranks, "reason": why},
         "pack": any_result["pack"], "user": user, "domain": any_result["domain"], "test": any_result["test"],
         "train": any_result["train"],

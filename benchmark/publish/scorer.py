@@ -63,8 +63,11 @@ def _describe(pool: dict) -> str:
 def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     """``{"ranks", "reason", "href"}`` for one result: it ranks only when the latest control report for its
     (protocol, judge, action model) on its pack passed, with the same demonstration pool (training limit, window,
-    k: the controls showed the pool decides whether the wrong user is told apart). ``reports``: (protocol, judge fp,
-    action fp, pack) -> the latest report's ``{"ranks", "reason", "href"}`` and ``pool`` (see ``latest_reports``).
+    k: the controls showed the pool decides whether the wrong user is told apart) and the same prompt versions
+    (every prompt the result used, with the same hash: a judge prompt changed after the controls ran is not what
+    they checked; a report that does not record its prompts vouches for nothing). ``reports``: (protocol, judge fp,
+    action fp, pack) -> the latest report's ``{"ranks", "reason", "href"}``, ``pool`` and ``prompts`` (see
+    ``latest_reports``).
     A result that records no pool (made before the pool was recorded) is gated by the pack alone."""
     pack = result.pack
     rep = reports.get((result.protocol, result.judge.fingerprint, result.action_model.fingerprint, pack))
@@ -77,6 +80,18 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
             return {"ranks": False, "href": rep["href"],
                     "reason": f"{pack}: the controls passed with {_describe(rep['pool'])} as the demonstration "
                               f"pool; this result used {_describe(mine)}"}
+    if rep["ranks"]:
+        checked = rep.get("prompts")
+        if checked is None:
+            return {"ranks": False, "href": rep["href"],
+                    "reason": f"{pack}: its control report does not record which prompt versions it checked (made "
+                              "before they were recorded); remake it with reconbench controls"}
+        changed = sorted(pid for pid, h in result.prompts.items() if checked.get(pid) != h)
+        if changed:
+            return {"ranks": False, "href": rep["href"],
+                    "reason": f"{pack}: the controls checked the prompts {', '.join(sorted(checked))}; this result "
+                              f"used {', '.join(changed)}, which they did not check (or another text under that "
+                              "name)"}
     return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
 
 
@@ -168,7 +183,7 @@ def score_store(root: Path | str) -> dict:
 def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     """(protocol, judge fp, action model fp, pack) -> ``{"ranks", "reason", "href"}`` of the newest control report
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
-    every reported user passed)."""
+    every reported user passed, and vouches only for the prompt versions every passing user's report checked)."""
     from ..records.controls_report import protocol_name, ranks, readable_reports
 
     by_user: dict[tuple, tuple] = {}
@@ -181,11 +196,16 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
             ok, why = ranks(rep)
             by_user[key] = (rep["created_at"], {"ranks": ok, "reason": f"{rep['user']}: {why}",
                                                 "href": page.relative_to(board_dir).as_posix(),
-                                                "pool": pool_of(rep["train"], rep["settings"]["k"])})
+                                                "pool": pool_of(rep["train"], rep["settings"]["k"]),
+                                                "prompts": rep.get("prompts")})
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
         entry = by_user[key][1]
         pack_key = key[:4]
         if pack_key not in out or (out[pack_key]["ranks"] and not entry["ranks"]):
-            out[pack_key] = entry
+            out[pack_key] = dict(entry)
+        elif out[pack_key]["ranks"] and entry["ranks"]:  # both passed: vouch only for prompts both checked
+            mine, theirs = out[pack_key]["prompts"], entry["prompts"]
+            out[pack_key]["prompts"] = (None if mine is None or theirs is None else
+                                        {pid: h for pid, h in mine.items() if theirs.get(pid) == h})
     return out

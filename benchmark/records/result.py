@@ -192,6 +192,11 @@ class Result:
         return Side.of(self.doc["baseline"])
 
     @property
+    def prompts(self) -> dict[str, str]:
+        """Prompt template id (name.vN) -> sha256 of its text, for every prompt the evaluation used."""
+        return dict(self.doc["prompts"])
+
+    @property
     def pack(self) -> str:
         return self.doc["pack"]["name"]
 

@@ -18,6 +18,9 @@ FP = {"smollm2-135m": "a" * 64, "qwen2.5-coder-0.5b": "b" * 64}
 ORDERS = {"method": ("A", "B"), "baseline": ("B", "A"), "tie": ("A", "A"), "invalid": (None, "A")}
 
 
+PROMPTS = {"judge_pairwise.v1": "f" * 64}  # the prompt versions make_result's results and make_report's reports record
+
+
 def make_result(method: str, pack: str, user: str, finals: list[str], *, domain: str | None = None,
                 action_model: str = "smollm2-135m", judge: str = "smollm2-135m", baseline: str = "backward",
                 dims: dict[str, list[str]] | None = None) -> dict:
@@ -43,7 +46,7 @@ def make_result(method: str, pack: str, user: str, finals: list[str], *, domain:
         "action_model": {"name": action_model, "fingerprint": FP[action_model], "backend": "transformers",
                          "params": gen},
         "judge": {"name": judge, "fingerprint": FP[judge], "backend": "transformers", "mode": "options"},
-        "prompts": {"judge_pairwise.v1": "f" * 64},
+        "prompts": dict(PROMPTS),
         "retrieval": {"k": 4, "embedding_model": {"name": "all-minilm-l6-v2", "fingerprint": "0" * 64},
                       "scope": "same-user-train"},
         "seeds": {"generation": 0, "bootstrap": 0, "bootstrap_samples": 200},
@@ -103,9 +106,11 @@ def make_result_fixture():
 
 def make_report(pack: str, user: str, statuses: dict[str, str], *, judge: str = "smollm2-135m",
                 action_model: str = "smollm2-135m", protocol: str = "pairwise",
-                created_at: str = "2026-02-01T00:00:00Z") -> dict:
+                created_at: str = "2026-02-01T00:00:00Z", prompts: dict | None = PROMPTS) -> dict:
     """A schema-valid control report whose controls have ``statuses`` (name -> PASS/FAIL/N/A); its ranking is
-    computed by the project's own rule, as ``reconbench controls`` does."""
+    computed by the project's own rule, as ``reconbench controls`` does. ``prompts``: the prompt versions it
+    checked (default: those ``make_result`` records); None leaves the field out, as reports made before it was
+    recorded do."""
     from benchmark.controls.definitions import CONTROLS
     from benchmark.records.controls_report import finalize as finalize_report
     from benchmark.records.controls_report import ranking
@@ -125,6 +130,8 @@ def make_report(pack: str, user: str, statuses: dict[str, str], *, judge: str = 
            "settings": {"k": 4, "seed": 0, "max_tokens": 64, "thresholds": {}},
            "controls": controls, "passed": sum(c["status"] == "PASS" for c in controls),
            "failed": sum(c["status"] == "FAIL" for c in controls), "command": "pytest"}
+    if prompts is not None:
+        doc["prompts"] = dict(prompts)
     return finalize_report(doc, {"created_at": created_at, "git": {}, "seconds": 0.0, "costs": {}})
 
 

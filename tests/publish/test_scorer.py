@@ -6,7 +6,7 @@ from __future__ import annotations
 from benchmark.evaluate import summarize
 from benchmark.publish import aggregate
 
-from .conftest import all_ranked
+from .conftest import PASSING, PROMPTS, all_ranked
 
 
 def _row(scores, method):
@@ -102,8 +102,6 @@ def test_a_result_ranks_only_with_the_demonstration_pool_its_controls_passed_wit
     from benchmark.publish.scorer import aggregate, latest_reports
     from benchmark.records.result import finalize
 
-    from .conftest import PASSING
-
     board = tmp_path / "board"
     write_json(board / "controls/pairwise/smollm2/debates--biden.json",  # the report's pool: first 24, k = 4
                make_report("debates", "biden", PASSING))
@@ -122,3 +120,43 @@ def test_a_result_ranks_only_with_the_demonstration_pool_its_controls_passed_wit
     assert not rows["other"]["controls"]["ranks"]
     assert ("the controls passed with the oldest 24 training turns, k = 4 as the demonstration pool; this result "
             "used the oldest 8 training turns, k = 4") in rows["other"]["controls"]["reason"]
+
+
+def test_a_result_ranks_only_with_the_prompt_versions_its_controls_checked(make_result, make_report, tmp_path):
+    """A judge prompt changed after the controls ran is not what they checked: the report vouches only for results
+    whose every prompt it recorded with the same hash, and a report that records no prompts vouches for nothing."""
+    from benchmark.io import write_json
+    from benchmark.publish.scorer import aggregate, latest_reports
+    from benchmark.records.result import finalize
+
+    board = tmp_path / "board"
+    write_json(board / "controls/pairwise/smollm2/debates--biden.json", make_report("debates", "biden", PASSING))
+    write_json(board / "controls/pairwise/smollm2/scotus--sotomayor.json",
+               make_report("scotus", "sotomayor", PASSING, prompts=None))
+
+    def with_prompts(method: str, pack: str, user: str, prompts: dict) -> dict:
+        doc = make_result(method, pack, user, ["method"] * 6 + ["baseline"] * 2)
+        doc = {k: v for k, v in doc.items() if k not in ("digest", "run")} | {"prompts": prompts}
+        return finalize(doc, {"created_at": "2026-01-02T03:04:05Z", "costs": {}})
+
+    results = [(tmp_path / "same.json", with_prompts("same", "debates", "biden", dict(PROMPTS))),
+               (tmp_path / "v2.json", with_prompts("v2", "debates", "biden", {"judge_pairwise.v2": "a" * 64})),
+               (tmp_path / "edited.json", with_prompts("edited", "debates", "biden", {"judge_pairwise.v1": "b" * 64})),
+               (tmp_path / "old.json", with_prompts("old", "scotus", "sotomayor", dict(PROMPTS)))]
+    rows = {r["method"]: r["controls"] for r in aggregate(results, reports=latest_reports(board))["rows"]}
+    assert rows["same"]["ranks"]
+    assert not rows["v2"]["ranks"] and "used judge_pairwise.v2, which they did not check" in rows["v2"]["reason"]
+    assert not rows["edited"]["ranks"] and "used judge_pairwise.v1" in rows["edited"]["reason"]
+    assert not rows["old"]["ranks"] and "does not record which prompt versions" in rows["old"]["reason"]
+
+
+def test_a_pack_vouches_only_for_prompts_every_passing_user_checked(make_report, tmp_path):
+    from benchmark.io import write_json
+    from benchmark.publish.scorer import latest_reports
+
+    board = tmp_path / "board"
+    write_json(board / "controls/pairwise/smollm2/forum--a.json", make_report("forum", "a", PASSING))
+    write_json(board / "controls/pairwise/smollm2/forum--b.json",
+               make_report("forum", "b", PASSING, prompts={"judge_pairwise.v1": "b" * 64}))
+    (entry,) = latest_reports(board).values()
+    assert entry["ranks"] and entry["prompts"] == {}
