@@ -1,5 +1,7 @@
 """Print the protocol comparison table of docs/controls.md from control reports (JSON files or folders of them):
-protocol x judge x split -> oracle, wrong user, self, shuffled traces, no reasoning, length r, ranks, seconds per
+protocol x judge x split -> oracle, wrong user, self, shuffled traces, no reasoning, length r, the prompt versions
+the report checked ("not recorded" for reports made before they were; the board lets those vouch for nothing), ranks,
+seconds per
 evaluated example (the report's wall time over test examples x comparisons run), with the machine's load noted
 by whoever records it.
 
@@ -84,10 +86,11 @@ def main(args: list[str]) -> None:
                      *(_cell(by[n]) if n in by else "(not in v1)" for n in (
                          "oracle", "wrong_user", "self", "shuffled_traces", "no_reasoning", "judge_injection",
                          "length")),
+                     ", ".join(sorted(r["prompts"])) if "prompts" in r else "not recorded",
                      "yes" if ranks(r)[0] else "no", per_example])
     print(tabulate(rows, headers=["protocol", "judge", "action model", "split", "train/test", "oracle",
                                   "wrong user", "self", "shuffled", "no reasoning", "injection", "length r",
-                                  "ranks", "s / example"], tablefmt="github"))
+                                  "prompts checked", "ranks", "s / example"], tablefmt="github"))
 
 
 if __name__ == "__main__":

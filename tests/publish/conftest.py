@@ -145,7 +145,8 @@ def all_ranked(results: list[tuple]) -> dict[tuple, dict]:
     from benchmark.records.result import protocol_of
 
     return {(protocol_of(d), d["judge"]["fingerprint"], d["action_model"]["fingerprint"], d["pack"]["name"]):
-            {"ranks": True, "reason": "controls passed", "href": "controls/x.md"} for _, d in results}
+            {"ranks": True, "reason": "controls passed", "href": "controls/x.md", "prompts": d["prompts"]}
+            for _, d in results}
 
 
 @pytest.fixture(name="make_report")
