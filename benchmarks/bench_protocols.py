@@ -47,7 +47,7 @@ def main() -> None:
     train = first(load_splits(args.pack, args.user)[0], args.train_limit)
     backward = dict(load_traces(backward_traces(args.pack, args.user, train), args.pack, args.user, train))
     shuffled, _ = shuffle_traces(backward, train, seed=0)  # untimed: the two sides every protocol scores
-    rows, load_before = [], os.getloadavg()
+    rows, stages, load_before = [], [], os.getloadavg()
     for protocol in args.protocols.split(","):
         os.environ["RECONBENCH_RUNS"] = str(scratch / protocol)  # no saved predictions or verdicts
         lm = get_lm(args.model, cache=scratch / f"{protocol}.sqlite")  # cold cache
@@ -61,6 +61,11 @@ def main() -> None:
         rows.append({"protocol": protocol, "examples": n, "cpu_s": cpu, "wall_s": wall,
                      "calls": sum(c.get("calls", 0) for c in costs.values() if isinstance(c, dict)),
                      "per_cpu_s": n / cpu})
+        for stage, c in sorted(costs.items()):  # where the time goes: the model stages' own timers (wall)
+            if isinstance(c, dict) and c.get("calls"):
+                stages.append([protocol, stage, c["calls"], f"{c['seconds']:.1f}", f"{c['seconds'] / n:.2f}",
+                               round(c.get("prompt_tokens", 0) / c["calls"]),
+                               round(c.get("completion_tokens", 0) / c["calls"])])
     if traces_home is not None:
         os.environ["RECONBENCH_RUNS"] = traces_home
     base = next(r for r in rows if r["protocol"] == "likelihood")
@@ -69,15 +74,20 @@ def main() -> None:
                        f"{base['per_cpu_s'] / r['per_cpu_s']:.1f}x"] for r in rows],
                      headers=["protocol", "test examples", "model calls", "CPU s", "wall s", "CPU s / example",
                               "examples / CPU s", "likelihood's advantage"], tablefmt="github")
+    breakdown = tabulate(stages, headers=["protocol", "stage", "model calls", "wall s", "wall s / example",
+                                          "prompt tokens / call", "generated tokens / call"],
+                         tablefmt="github")
     load_after = os.getloadavg()
     note = (f"{args.pack}/{args.user}, {args.limit} test examples, {args.train_limit} training examples, k = 4, "
             f"shuffled Backward Synthesis traces against Backward Synthesis, "
             f"action model and judge {args.model}, cold cache; {platform.platform()}, {os.cpu_count()} CPUs; "
             f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}")
-    print(table + "\n\n" + note)
+    print(table + "\n\n" + breakdown + "\n\n" + note)
     if args.write:
         args.write.write_text(f"# Scoring protocols: cost per evaluated example\n\n"
-                              f"`python benchmarks/bench_protocols.py --write {args.write}`\n\n{table}\n\n{note}\n")
+                              f"`python benchmarks/bench_protocols.py --write {args.write}`\n\n{table}\n\n"
+                              f"Where the time goes (each model stage's own timer, wall seconds):\n\n{breakdown}\n\n"
+                              f"{note}\n")
 
 
 if __name__ == "__main__":
