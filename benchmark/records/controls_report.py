@@ -114,6 +114,9 @@ def markdown(report: dict) -> str:
         + (f"; {report['backward_traces']['n_demonstrated']} training examples shown as demonstrations"
            if "n_demonstrated" in report["backward_traces"] else "")
         + f"), sha256 `{report['backward_traces']['sha256'][:12]}`",
+        "- prompts checked: " + (", ".join(f"`{pid}` (`{h[:12]}`)" for pid, h in sorted(report["prompts"].items()))
+                                 if "prompts" in report else "not recorded (the board lets this report vouch for "
+                                                              "no result; remake it)"),
         f"- result: {report['passed']} passed, {report['failed']} failed; made {report['created_at']} "
         f"(report digest `{report['digest'][:12]}`)",
         "",

@@ -15,7 +15,7 @@ from benchmark.controls import CONTROLS, read_report, run_controls, write_report
 from benchmark.controls.run import controls_dir
 from benchmark.errors import DataError
 from benchmark.io import read_json
-from benchmark.records.controls_report import check, digest
+from benchmark.records.controls_report import check, digest, markdown
 
 from .conftest import PACK, TINY, USER
 
@@ -69,6 +69,18 @@ def test_rerun_makes_no_model_call_and_gives_the_same_report(tiny_report, traces
     assert again["digest"] == tiny_report["digest"]
     for name, costs in again["run"]["costs"].items():
         assert costs["predict"]["calls"] == 0 and costs["judge"]["calls"] == 0, name
+
+
+def test_the_report_records_every_prompt_its_comparisons_used(tiny_report):
+    """The board lets a report vouch only for results made with the prompts it checked (docs/leaderboard.md)."""
+    from benchmark.prompts import prompt_hash
+
+    used = {pid: h for c in tiny_report["controls"] if c["result_digest"] for pid, h in
+            _result(c["name"])["prompts"].items()}
+    assert tiny_report["prompts"] == used and len(used) >= 2  # the prediction prompt and the judge's
+    for pid, h in used.items():
+        assert h == prompt_hash(pid)  # the text the repository holds under that version
+    assert "prompts checked: `" in markdown(tiny_report)
 
 
 def test_write_report_records_json_markdown_and_index(tiny_report, tmp_path):
