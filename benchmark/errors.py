@@ -11,7 +11,7 @@ class DataError(ReconBenchError):
     """Bad input data: names the file, the record (id or line) and the field."""
 
     def __init__(self, message: str, *, file: object = None, record: object = None, field: str | None = None):
-        self.file, self.record, self.field = file, record, field
+        self.file, self.record, self.field, self.message = file, record, field, message
         where = []
         if file is not None:
             where.append(f"file {file}")

@@ -89,6 +89,16 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
         raise DataError(f"unknown control {unknown[0]!r}; known: {', '.join(CONTROLS)}", field="only")
     wanted = set(only) if only else set(CONTROLS)
     other = other_user(pack, user) if "wrong_user" in proto.controls and "wrong_user" in wanted else None
+    other_train = other_backward = None
+    # why the wrong-user control cannot run although the pack has another user (checked before any synthesis)
+    no_other_pool = None
+    if other is not None:
+        try:
+            other_train = other_user_pool(pack, user, other, train_limit, train_window)
+        except DataError as e:
+            if e.field != "method_user":
+                raise
+            other, no_other_pool = None, e.message
     if backward is None and (traces is None or other is not None):
         raise DataError("the controls need Backward Synthesis traces: pass a traces file"
                         + (" and a way to make the other user's (the wrong-user control)" if other else "")
@@ -96,9 +106,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
     shown = demonstrated(train, test, k, embedder)
     path = Path(traces) if traces is not None else backward(pack, user, shown)
     backward_own = load_traces(path, pack, user, train, needed=[r["id"] for r in shown])
-    other_train = other_backward = None
     if other is not None:
-        other_train = other_user_pool(pack, user, other, train_limit, train_window)
         other_shown = demonstrated(other_train, test, k, embedder)
         other_backward = load_traces(backward(pack, other, other_shown), pack, other, other_train,
                                      needed=[r["id"] for r in other_shown])
@@ -119,7 +127,7 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
         elif name in not_run:
             not_applicable[name] = NOT_RUN
         elif ctl.compare is not None and ctl.compare(inputs) is None:
-            not_applicable[name] = f"pack {pack} has no other user"
+            not_applicable[name] = no_other_pool or f"pack {pack} has no other user"
     for name, ctl in tqdm([(n, c) for n, c in CONTROLS.items() if c.compare and n not in not_applicable],
                           desc="controls", unit="control", disable=None):
         cmp = ctl.compare(inputs)

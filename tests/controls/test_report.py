@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -178,3 +179,30 @@ def test_wrong_user_control_needs_a_way_to_make_the_other_users_traces(build_pac
     with pytest.raises(DataError, match="other user's"):
         run_controls("debates", "biden", traces=tmp_path / "unused.jsonl", protocol="likelihood", limit=2,
                      train_limit=8, k=2)
+
+
+def test_wrong_user_is_not_applicable_when_the_other_user_has_no_turns_before_the_test_period(build_pack_once,
+                                                                                                  tmp_path):
+    """briefings: every training turn of Jean-Pierre comes after Psaki's test period begins (2022-04-12), so no
+    pool of hers can stand in for Psaki without reaching into that period. The control is N/A with the reason
+    (decided before any synthesis: the other user's traces are never asked for) and the report cannot rank. Fake
+    models: what is under test is which controls apply, not their numbers."""
+    from benchmark.io import write_jsonl
+
+    build_pack_once("briefings")
+    asked = []
+
+    def backward(pack: str, user: str, records: list[dict]) -> Path:
+        asked.append(user)
+        path = tmp_path / f"{user}.jsonl"
+        write_jsonl(path, [{"id": r["id"], "trace": "They answer the question that was asked."} for r in records])
+        return path
+
+    report = run_controls("briefings", "psaki", backward=backward, protocol="likelihood", limit=2, train_limit=8, k=2,
+                          action_model="fake-action", judge="fake-judge", backend="fake", command="pytest")
+    wrong = next(c for c in report["controls"] if c["name"] == "wrong_user")
+    assert wrong["status"] == "N/A"
+    assert wrong["reason"].startswith("briefings/jean-pierre has 0 training records before briefings/psaki's test "
+                                      "period (2022-04-12")
+    assert asked == ["psaki"]
+    assert report["ranking"] == {"ranks": False, "reason": "no positive control (oracle or wrong user) passed"}
