@@ -38,3 +38,13 @@ def test_a_document_the_schema_refuses_is_refused():
     doc["summary"]["dimensions"]["overall"]["wins"] = -1
     with pytest.raises(DataError, match="wins"):
         Result.from_doc(doc, name="edited")
+
+
+def test_a_prompt_id_that_is_not_a_template_name_is_refused():
+    # prompt ids reach the board's gate reasons (and its HTML): only name.vN, the form benchmark.prompts writes
+    doc = copy.deepcopy(Result.read(FILES[0]).doc)
+    doc["prompts"] = {'<img src=x onerror="alert(1)">.v1': "0" * 64}
+    with pytest.raises(DataError, match="prompts"):
+        Result.from_doc(doc, name="edited")
+    doc["prompts"] = {"judge_pairwise.v1": "0" * 64}
+    assert Result.from_doc(doc, name="edited").prompts == {"judge_pairwise.v1": "0" * 64}
