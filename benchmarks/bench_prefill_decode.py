@@ -57,6 +57,7 @@ def main() -> None:
     prompt, scored, judged = ids(args.prompt_tokens), ids(args.likelihood_tokens), ids(args.judge_tokens)
     load_before = os.getloadavg()
     rows = []
+
     def measure(model) -> tuple[tuple, tuple, tuple, float]:
         """(likelihood prefill, judge pass, prediction) as (wall, CPU) and decoding ms per token."""
         prefill = _best(lambda: model(input_ids=scored, logits_to_keep=args.new_tokens))

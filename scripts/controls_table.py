@@ -1,9 +1,8 @@
 """Print the protocol comparison table of docs/controls.md from control reports (JSON files or folders of them):
 protocol x judge x split -> oracle, wrong user, self, shuffled traces, no reasoning, length r, the prompt versions
 the report checked ("not recorded" for reports made before they were; the board lets those vouch for nothing), ranks,
-seconds per
-evaluated example (the report's wall time over test examples x comparisons run), with the machine's load noted
-by whoever records it.
+seconds per evaluated example (the report's wall time over test examples x comparisons run), with the machine's load
+noted by whoever records it.
 
     python scripts/controls_table.py leaderboard/controls [more reports or folders]
     python scripts/controls_table.py --oracle leaderboard/controls   # judge protocols: (protocol, judge) x split

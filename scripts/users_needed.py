@@ -20,7 +20,7 @@ from tabulate import tabulate
 
 from benchmark.publish.store import load_results
 from benchmark.records.result import Result
-from benchmark.records.stats import stat
+from benchmark.records.stats import counts, stat, win_rate
 
 
 def main() -> None:
@@ -45,8 +45,9 @@ def main() -> None:
         names = sorted(users)
         rates = []
         for u in names:
-            w, lo = users[u].count("method"), users[u].count("baseline")
-            rates.append(f"{u} {100 * w / max(1, w + lo):.0f}")
+            c = counts(users[u])
+            rate = win_rate(c["wins"], c["losses"])
+            rates.append(f"{u} {'undef.' if rate is None else f'{100 * rate:.0f}'}")
         widths = []
         for n_users in range(2, args.max_users + 1):
             half = []
