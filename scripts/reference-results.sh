@@ -10,7 +10,11 @@
 #   PROTOCOL=likelihood TEST=60 MODEL=smollm2-135m METHODS="recon_grpo e2e_grpo recon_select" \
 #   SPLITS="debates/biden scotus/sotomayor briefings/jean-pierre" bash scripts/reference-results.sh
 # (pmq-sample/cameron, recorded with TEST=30, is run on its own: SPLITS=pmq-sample/cameron TEST=30; forum/steeeeve
-# with its controls on the whole test split: SPLITS=forum/steeeeve CONTROLS_TEST= bash scripts/reference-results.sh)
+# with its controls on the whole test split: SPLITS=forum/steeeeve CONTROLS_TEST= bash scripts/reference-results.sh;
+# forum/jyoshu keeping its recorded whole-split report, 88 min to remake on a cold cache:
+# SPLITS=forum/jyoshu CONTROLS=0 bash scripts/reference-results.sh; debates/trump's report on the whole test split is
+# `reconbench controls --pack debates --user trump --protocol likelihood --action-model smollm2-135m --judge
+# smollm2-135m --reports-dir leaderboard/controls`)
 # A run replaces the board's reference results of its own splits only, so splits can be added one run at a time.
 # The whole training split is the demonstration pool (no --train-limit). The protocol comparison behind
 # docs/controls.md is scripts/controls-grid.sh.
@@ -21,6 +25,8 @@ PROTOCOL=${PROTOCOL:-likelihood} TEST=${TEST:-60} MODEL=${MODEL:-smollm2-135m}
 # recorded report needs: with 60 turns its wrong-user CI did not clear 50%), so a reference run cannot replace a
 # recorded report with one made on a smaller slice by accident
 CONTROLS_TEST=${CONTROLS_TEST-$TEST}
+# CONTROLS=0 skips the controls stage and keeps the recorded report (the board still gates on it)
+CONTROLS=${CONTROLS:-1}
 METHODS=${METHODS:-"recon_grpo e2e_grpo recon_select"}
 SPLITS=${SPLITS:-"debates/biden debates/trump briefings/jean-pierre"}
 RC="python3 -m benchmark.cli"
@@ -33,8 +39,10 @@ for split in $SPLITS; do
   $RC baselines run --method backward --pack "$pack" --user "$user" --demonstrated "$TEST" --run-dir "$dir/backward"
   # the controls synthesize the Backward Synthesis traces of the shown records themselves (the same prompts as the
   # run above, so the same traces, from the LM cache): the report's command then needs nothing outside the repository
-  $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" ${CONTROLS_TEST:+--test-limit "$CONTROLS_TEST"} \
-    --action-model "$MODEL" --judge "$MODEL" --reports-dir leaderboard/controls
+  if [ "$CONTROLS" != 0 ]; then
+    $RC controls --pack "$pack" --user "$user" --protocol "$PROTOCOL" ${CONTROLS_TEST:+--test-limit "$CONTROLS_TEST"} \
+      --action-model "$MODEL" --judge "$MODEL" --reports-dir leaderboard/controls
+  fi
   EVAL=(--pack "$pack" --user "$user" --test-limit "$TEST" --protocol "$PROTOCOL" --action-model "$MODEL"
         --judge "$MODEL" --baseline-traces "$dir/backward/output/traces.jsonl")
   $RC evaluate "${EVAL[@]}" --name no_reasoning --no-reasoning --out "$dir/results/no_reasoning--$PROTOCOL.json"
