@@ -15,11 +15,13 @@ and the seconds per evaluated example.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
+from benchmark.errors import DataError
 from benchmark.records.controls_report import NOT_RUN, protocol_name, ranks, read_report
 
 
@@ -61,12 +63,22 @@ def oracle_matrix(reports: list[dict]) -> str:
     return tabulate(rows, headers=["protocol", "judge", *splits], tablefmt="github")
 
 
-def main(args: list[str]) -> None:
-    oracle, no_probes = "--oracle" in args, "--no-probes" in args
-    args = [a for a in args if a not in ("--oracle", "--no-probes")]
-    files = [p for a in args for p in (sorted(Path(a).rglob("*.json")) if Path(a).is_dir() else [Path(a)])
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description="Print the protocol comparison table of docs/controls.md.")
+    parser.add_argument("paths", nargs="+", type=Path, help="control reports (JSON) or folders of them")
+    parser.add_argument("--oracle", action="store_true", help="judge protocols: (protocol, judge) x split")
+    parser.add_argument("--no-probes", action="store_true", help="leave out reports made with --only")
+    args = parser.parse_args(argv)
+    missing = [str(a) for a in args.paths if not a.exists()]
+    if missing:
+        parser.error(f"no such file or folder: {', '.join(missing)}")
+    oracle, no_probes = args.oracle, args.no_probes
+    files = [p for a in args.paths for p in (sorted(a.rglob("*.json")) if a.is_dir() else [a])
              if p.name != "index.json"]
-    reports = [read_report(p) for p in files]
+    try:
+        reports = [read_report(p) for p in files]
+    except DataError as e:
+        parser.exit(2, f"controls_table.py: {e}\n")
     if no_probes:
         reports = [r for r in reports if not any(c["reason"] == NOT_RUN for c in r["controls"])]
     if oracle:

@@ -43,7 +43,11 @@ def finalize(doc: dict, run: dict) -> dict:
 def check(doc: dict, *, file: object = None) -> None:
     """Validate a report against its schema, then what a schema cannot say: the digest and the pass/fail counts
     match the content. Raises DataError naming the file, the report and the field."""
-    where = f"controls report {doc.get('pack', {}).get('name')}/{doc.get('user')}" if isinstance(doc, dict) else None
+    where = None
+    if isinstance(doc, dict):  # a report that is not what it should be still gets a readable name
+        pack = doc.get("pack")
+        name, user = pack.get("name") if isinstance(pack, dict) else None, doc.get("user")
+        where = f"controls report {name if isinstance(name, str) else '?'}/{user if isinstance(user, str) else '?'}"
     validate(SCHEMA, doc, file=file, record=where)
     if doc["digest"] != digest(doc):
         raise DataError("digest does not match the report's content (edited by hand?)", file=file, record=where,

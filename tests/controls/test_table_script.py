@@ -36,3 +36,18 @@ def test_no_probes_leaves_out_reports_made_with_only(capsys):
     everything = capsys.readouterr().out
     assert "not run" not in full and "not run" in everything
     assert len(full.splitlines()) < len(everything.splitlines())
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    import pytest
+
+    main = _script()["main"]
+    with pytest.raises(SystemExit) as missing:
+        main([str(tmp_path / "nope")])
+    assert missing.value.code == 2 and "no such file or folder" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"pack": 1}')
+    with pytest.raises(SystemExit) as invalid:
+        main([str(bad)])
+    err = capsys.readouterr().err
+    assert invalid.value.code == 2 and "bad.json" in err and "Traceback" not in err
