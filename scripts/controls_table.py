@@ -72,16 +72,15 @@ def main(argv: list[str]) -> None:
     missing = [str(a) for a in args.paths if not a.exists()]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
-    oracle, no_probes = args.oracle, args.no_probes
     files = [p for a in args.paths for p in (sorted(a.rglob("*.json")) if a.is_dir() else [a])
              if p.name != "index.json"]
     try:
         reports = [read_report(p) for p in files]
     except DataError as e:
         parser.exit(2, f"controls_table.py: {e}\n")
-    if no_probes:
+    if args.no_probes:
         reports = [r for r in reports if not any(c["reason"] == NOT_RUN for c in r["controls"])]
-    if oracle:
+    if args.oracle:
         print(oracle_matrix(reports))
         return
     rows = []

@@ -40,14 +40,20 @@ def finalize(doc: dict, run: dict) -> dict:
     return doc
 
 
+def _label(doc: object) -> str | None:
+    """``controls report <pack>/<user>`` for messages, read before validation: a part that is missing or not text
+    shows as ``?`` (a report that is not what it should be still gets a readable name, never an AttributeError)."""
+    if not isinstance(doc, dict):
+        return None
+    pack = doc.get("pack")
+    parts = (pack.get("name") if isinstance(pack, dict) else None, doc.get("user"))
+    return "controls report " + "/".join(p if isinstance(p, str) else "?" for p in parts)
+
+
 def check(doc: dict, *, file: object = None) -> None:
     """Validate a report against its schema, then what a schema cannot say: the digest and the pass/fail counts
     match the content. Raises DataError naming the file, the report and the field."""
-    where = None
-    if isinstance(doc, dict):  # a report that is not what it should be still gets a readable name
-        pack = doc.get("pack")
-        name, user = pack.get("name") if isinstance(pack, dict) else None, doc.get("user")
-        where = f"controls report {name if isinstance(name, str) else '?'}/{user if isinstance(user, str) else '?'}"
+    where = _label(doc)
     validate(SCHEMA, doc, file=file, record=where)
     if doc["digest"] != digest(doc):
         raise DataError("digest does not match the report's content (edited by hand?)", file=file, record=where,

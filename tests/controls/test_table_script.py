@@ -5,6 +5,8 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import pytest
+
 from benchmark.records.controls_report import read_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +41,6 @@ def test_no_probes_leaves_out_reports_made_with_only(capsys):
 
 
 def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path, capsys):
-    import pytest
-
     main = _script()["main"]
     with pytest.raises(SystemExit) as missing:
         main([str(tmp_path / "nope")])
