@@ -132,7 +132,7 @@ def demo(pack, user, model, board, run_controls, settings):
               f"{100 * wr.estimate:.1f}% [{100 * wr.ci_low:.1f}%, {100 * wr.ci_high:.1f}%]")
     click.echo(f"\nrecon_select vs backward on {pack}/{user}, protocol {result.protocol}: win rate "
                f"{number} ({o.wins} won, {o.losses} lost, {o.ties} tied of {o.n})")
-    # the board's own gate decides (every reported user of the pack must pass), not this user's report alone
+    # the board's own gate decides (every reported user of the pack, this one among them, must pass)
     scores = json.loads((out["board"].parent / "scores.json").read_text(encoding="utf-8"))
     gate = next(r["controls"] for r in scores["rows"] if r["method"] == "recon_select")
     click.echo(f"controls ({out['report_source']}; {report['test']['n_evaluated']} test turns): "

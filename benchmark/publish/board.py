@@ -224,7 +224,7 @@ def _controls_section(controls: list[dict]) -> str:
             for c in controls]
     return ('<section id="controls"><h2>Validity controls</h2><p class="note">The latest control report for each '
             '(protocol, judge, action model, user split). A group of results is ranked only when the reports of '
-            'every pack it covers pass: a positive control (oracle or wrong user), self, shuffled traces, and for '
+            'every user of every pack it covers pass, its own users among them: a positive control (oracle or wrong user), self, shuffled traces, and for '
             'judge protocols length and judge injection.</p>' +
             _table(["Protocol", "Judge", "Action model", "Split", "Status", "Report", "Created"], body) +
             "</section>")

@@ -6,8 +6,9 @@ and user it was evaluated on) and re-bootstraps them with the evaluation stage's
 users and is never an average of per-file CIs. The same is done per domain and per user.
 
 Rows are grouped by (scoring protocol, judge, action model). A group is *ranked* only when, for every pack its
-results come from, the latest validity-control report for the same (protocol, judge, action model) on that pack
-passed (``benchmark.controls.definitions.ranking``); other groups are shown apart, greyed, with the failing control
+results come from, the latest validity-control reports for the same (protocol, judge, action model) on that pack
+passed (``benchmark.controls.definitions.ranking``) for every user reported, the result's own user among them; other
+groups are shown apart, greyed, with the failing control
 named, and get no rank.
 
 Ties between methods: within one ranked group, a method is *tied with the best* when its 95% CI of
@@ -68,7 +69,9 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     they checked; a report that does not record its prompts vouches for nothing). ``reports``: (protocol, judge fp,
     action fp, pack) -> the latest report's ``{"ranks", "reason", "href"}``, ``pool`` and ``prompts`` (see
     ``latest_reports``).
-    A result that records no pool (made before the pool was recorded) is gated by the pack alone."""
+    A result that records no pool (made before the pool was recorded) is gated by the pack alone. A result whose
+    own user split has no report does not rank even when the pack's other users passed (``users`` in ``reports``:
+    the users with a report): the wrong-user control checks the yardstick on one user's test turns only."""
     pack = result.pack
     rep = reports.get((result.protocol, result.judge.fingerprint, result.action_model.fingerprint, pack))
     if rep is None:
@@ -92,6 +95,12 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                     "reason": f"{pack}: the controls checked the prompts {', '.join(sorted(checked))}; this result "
                               f"used {', '.join(changed)}, which they did not check (or another text under that "
                               "name)"}
+    if rep["ranks"] and "users" in rep and result.user not in rep["users"]:
+        # the pack's other users passed, but nothing checked the yardstick on this user's own test turns
+        return {"ranks": False, "href": rep["href"],
+                "reason": f"{pack}: no control report for {pack}/{result.user} (the controls checked "
+                          f"{', '.join(sorted(rep['users']))}; a result ranks only when its own user split was "
+                          "checked)"}
     return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
 
 
@@ -183,7 +192,8 @@ def score_store(root: Path | str) -> dict:
 def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     """(protocol, judge fp, action model fp, pack) -> ``{"ranks", "reason", "href"}`` of the newest control report
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
-    every reported user passed, and vouches only for the prompt versions every passing user's report checked)."""
+    every reported user passed, and vouches only for the prompt versions every passing user's report checked), with
+    ``users``: the users of the pack that have a report."""
     from ..records.controls_report import protocol_name, ranks, readable_reports
 
     by_user: dict[tuple, tuple] = {}
@@ -202,9 +212,12 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     for key in sorted(by_user):
         entry = by_user[key][1]
         pack_key = key[:4]
+        users = out[pack_key]["users"] | {key[4]} if pack_key in out else {key[4]}
         if pack_key not in out or (out[pack_key]["ranks"] and not entry["ranks"]):
-            out[pack_key] = dict(entry)
-        elif out[pack_key]["ranks"] and entry["ranks"]:  # both passed: vouch only for prompts both checked
+            out[pack_key] = dict(entry, users=users)
+            continue
+        out[pack_key]["users"] = users
+        if out[pack_key]["ranks"] and entry["ranks"]:  # both passed: vouch only for prompts both checked
             mine, theirs = out[pack_key]["prompts"], entry["prompts"]
             out[pack_key]["prompts"] = (None if mine is None or theirs is None else
                                         {pid: h for pid, h in mine.items() if theirs.get(pid) == h})

@@ -20,7 +20,7 @@ METHODS = {"recon_select": (7, 3, 2), "recon_grpo": (8, 2, 1), "e2e_grpo": (2, 9
 
 @pytest.fixture
 def full_board(board, write_result, make_result):
-    """Three methods on two packs and three users, a transfer matrix and two control reports for one judge."""
+    """Three methods on two packs and three users, a transfer matrix and every user's control reports for one judge."""
     for method, (w, lost, t) in METHODS.items():
         for pack, user in (("debates", "biden"), ("debates", "trump"), ("scotus", "sotomayor")):
             doc = make_result(method, pack, user, ["method"] * w + ["baseline"] * lost + ["tie"] * t)
@@ -43,7 +43,7 @@ def full_board(board, write_result, make_result):
                           judge="qwen2.5-coder-0.5b")
         publish.add(write_result(doc, f"{method}-qwen.json"), board)
     # an older failing and a newer passing report for the first group on each pack; a failing one for the second
-    for pack, user in (("debates", "biden"), ("scotus", "sotomayor")):
+    for pack, user in (("debates", "biden"), ("debates", "trump"), ("scotus", "sotomayor")):
         for stamp, statuses in (("2026-01-01T00:00:00Z", PASSING | {"oracle": "FAIL"}),
                                 ("2026-02-01T00:00:00Z", PASSING)):
             name = f"controls/pairwise/smollm2/{pack}--{user}-{stamp[:10]}"

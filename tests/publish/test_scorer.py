@@ -160,3 +160,22 @@ def test_a_pack_vouches_only_for_prompts_every_passing_user_checked(make_report,
                make_report("forum", "b", PASSING, prompts={"judge_pairwise.v1": "b" * 64}))
     (entry,) = latest_reports(board).values()
     assert entry["ranks"] and entry["prompts"] == {}
+
+
+def test_a_result_ranks_only_when_its_own_user_split_was_checked(make_result, make_report, tmp_path):
+    """The wrong-user control checks the yardstick on one user's test turns: a passing report for Biden says nothing
+    of Trump's turns, so a result on debates/trump stays unranked until Trump's own split has a passing report."""
+    from benchmark.io import write_json
+    from benchmark.publish.scorer import aggregate, latest_reports
+
+    board = tmp_path / "board"
+    write_json(board / "controls/pairwise/smollm2/debates--biden.json", make_report("debates", "biden", PASSING))
+    results = [(tmp_path / f"{u}.json", make_result(u, "debates", u, ["method"] * 6 + ["baseline"] * 2))
+               for u in ("biden", "trump")]
+    rows = {r["method"]: r["controls"] for r in aggregate(results, reports=latest_reports(board))["rows"]}
+    assert rows["biden"]["ranks"]
+    assert not rows["trump"]["ranks"]
+    assert "no control report for debates/trump (the controls checked biden" in rows["trump"]["reason"]
+    write_json(board / "controls/pairwise/smollm2/debates--trump.json", make_report("debates", "trump", PASSING))
+    rows = {r["method"]: r["controls"] for r in aggregate(results, reports=latest_reports(board))["rows"]}
+    assert rows["biden"]["ranks"] and rows["trump"]["ranks"]
