@@ -32,15 +32,18 @@ def _step(i: int, text: str, start: float) -> None:
     click.echo(f"[{i}/{STEPS}] {text}  (t={time.perf_counter() - start:.0f}s)", err=True)
 
 
-def recorded_reports(pack: str, protocol: str, action_fingerprint: str, judge_fingerprint: str) -> list[Path]:
+def recorded_reports(pack: str, protocol: str, action_model: dict, judge: dict) -> list[Path]:
     """The repository's recorded control reports (``leaderboard/controls``) for ``pack`` under ``protocol`` with
-    this action model and judge (under likelihood the judge is the action model): what the published board gates
-    ``pack`` by."""
+    this action model and judge (``{"fingerprint", "dtype"?}`` as a result records them; under likelihood the judge
+    is the action model), in the same precision: what the published board gates ``pack`` by."""
     from .records.controls_report import protocol_name, readable_reports
 
+    def ident(model: dict) -> tuple[str, str]:
+        return model["fingerprint"], model.get("dtype") or "float32"
+
     return [path for path, rep in readable_reports(paths.LEADERBOARD_DIR / "controls")
-            if (rep["pack"]["name"], protocol_name(rep), rep["action_model"]["fingerprint"],
-                rep["judge"]["fingerprint"]) == (pack, protocol, action_fingerprint, judge_fingerprint)]
+            if (rep["pack"]["name"], protocol_name(rep), ident(rep["action_model"]), ident(rep["judge"]))
+            == (pack, protocol, ident(action_model), ident(judge))]
 
 
 def run_demo(*, pack: str = "debates", user: str = "biden", settings: EvalSettings | None = None,
@@ -80,8 +83,7 @@ def run_demo(*, pack: str = "debates", user: str = "biden", settings: EvalSettin
                       **settings.kwargs(), out=out)
     shutil.rmtree(publish.results_dir(board), ignore_errors=True)  # the demo's own board holds this run only
     shutil.rmtree(board / "controls", ignore_errors=True)
-    fingerprints = (result["action_model"]["fingerprint"], result["judge"]["fingerprint"])
-    recorded = [] if run_controls_here else recorded_reports(pack, protocol, *fingerprints)
+    recorded = [] if run_controls_here else recorded_reports(pack, protocol, result["action_model"], result["judge"])
     if recorded:
         _step(5, f"validity controls of protocol {protocol} on {pack}: the repository's recorded report(s) for this "
                  f"model ({', '.join(p.relative_to(paths.REPO_ROOT).as_posix() for p in recorded)}), which gate "

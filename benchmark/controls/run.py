@@ -177,8 +177,10 @@ def run_controls(pack: str, user: str, *, traces: Path | str | None = None, back
         "ranking": {"ranks": ranks, "reason": why},
         "pack": any_result["pack"], "user": user, "domain": any_result["domain"], "test": any_result["test"],
         "train": any_result["train"],
-        "action_model": {f: any_result["action_model"][f] for f in ("name", "fingerprint", "backend")},
-        "judge": {f: any_result["judge"][f] for f in ("name", "fingerprint", "backend", "mode")},
+        "action_model": {f: any_result["action_model"][f] for f in ("name", "fingerprint", "backend", "dtype")
+                         if f in any_result["action_model"]},
+        "judge": {f: any_result["judge"][f] for f in ("name", "fingerprint", "backend", "mode", "dtype")
+                  if f in any_result["judge"]},
         "backward_traces": {"sha256": traces_sha256(backward_own, train), "n_traces": len(backward_own),
                             "n_demonstrated": len(shown),
                             "source": "file" if traces is not None else (source or "synthesized")},

@@ -2,7 +2,8 @@
 front of every backend.
 
 A key is the sha256 of the model fingerprint, the method, the chat messages as canonical JSON (not the rendered
-prompt, so every backend of the same weights shares entries) and the parameters, seed included. The database runs
+prompt, so every backend of the same weights shares entries) and the parameters, seed included, and the precision
+(dtype) when it is not float32. The database runs
 in WAL mode with a busy timeout, so several processes can write at once and a killed writer loses only its
 uncommitted batch. A corrupt file is moved aside with a warning and every entry that can still be read is copied
 into a fresh one; a run never stops because of its cache."""
@@ -176,10 +177,13 @@ class LMCache:
             self._conn.close()
 
 
-def cache_key(fingerprint: str, method: str, request: Any, params: dict) -> str:
-    """The cache key of one request: model weights, method, messages (canonical JSON) and parameters."""
+def cache_key(fingerprint: str, method: str, request: Any, params: dict, dtype: str | None = None) -> str:
+    """The cache key of one request: model weights, method, messages (canonical JSON) and parameters, and the
+    precision the weights ran in when it is not float32 (the CPU default, whose keys predate the field): a bfloat16
+    run computes other numbers (greedy text, log-probabilities) and must not be answered from float32 entries."""
     return sha256_text(dumps_canonical({"v": 1, "model": fingerprint, "method": method, "request": request,
-                                        "params": params}))
+                                        "params": params} | ({"dtype": dtype} if dtype not in (None, "float32")
+                                                             else {})))
 
 
 class CachedLM:
@@ -189,11 +193,14 @@ class CachedLM:
     def __init__(self, backend: Backend, cache: LMCache | None):
         self.backend, self.cache = backend, cache
         self.name, self.fingerprint = backend.name, backend.fingerprint
+        # the precision the backend computes in ("float32", "bfloat16", ...; None where it cannot tell, e.g. a
+        # server behind the openai backend): part of the cache key and recorded beside the fingerprint in results
+        self.dtype: str | None = getattr(backend, "dtype", None)
         self.usage: Usage = backend.usage
 
     def _run(self, method: str, requests: list, params: dict, compute: Callable[[list], list],
              desc: str | None) -> list:
-        keys = [cache_key(self.fingerprint, method, r, params) for r in requests]
+        keys = [cache_key(self.fingerprint, method, r, params, self.dtype) for r in requests]
         found = self.cache.get_many(keys) if self.cache is not None else {}
         todo: dict[str, Any] = {}
         for k, r in zip(keys, requests):

@@ -7,13 +7,15 @@ requests of a batch run concurrently.
 - ``score_options`` reads ``top_logprobs`` (at most 20) of the first token: an option whose first token is not
   among them gets probability 0, and if none is, the distribution is uniform (with a warning).
 - ``fingerprint`` is the server's (``/v1/models`` entry ``fingerprint``, as ``reconbench serve`` reports it), so
-  the cache is shared with in-process runs of the same weights; otherwise a hash of the server and model name."""
+  the cache is shared with in-process runs of the same weights; otherwise a hash of the server and model name.
+  ``dtype`` likewise (the entry's ``dtype``, kept only when it is a plain lower-case name; None otherwise)."""
 
 from __future__ import annotations
 
 import contextvars
 import math
 import os
+import re
 import threading
 import time
 import warnings
@@ -66,6 +68,7 @@ class OpenAILM:
         self.batch_size = concurrency * 4
         self._pool = ThreadPoolExecutor(max_workers=concurrency)
         self._rate = _RateLimit(requests_per_minute)
+        self.dtype: str | None = None  # the precision the server computes in, where it says (reconbench serve does)
         self.fingerprint = self._server_fingerprint(base_url)
 
     def _map(self, fn, items: list) -> list:
@@ -81,6 +84,8 @@ class OpenAILM:
             raise ModelNotAvailable(f"cannot reach the model server at {base_url}: {e}") from None
         for m in listed:
             if m.id == self.name and (m.model_extra or {}).get("fingerprint"):
+                dtype = m.model_extra.get("dtype")  # a server's word: kept only when it is a plain name
+                self.dtype = dtype if isinstance(dtype, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,31}", dtype) else None
                 return m.model_extra["fingerprint"]
         return sha256_text(f"openai-compatible\0{base_url}\0{self.name}")
 

@@ -3,8 +3,8 @@ container without network access can share the host's model (and its cache) thro
 
 Endpoints:
 
-- ``GET /v1/models``: each entry also carries the model's ``fingerprint``, so the ``openai`` backend shares cache
-  entries with in-process runs.
+- ``GET /v1/models``: each entry also carries the model's ``fingerprint`` and ``dtype``, so the ``openai`` backend
+  shares cache entries (and board rows) with in-process runs.
 - ``POST /v1/chat/completions`` with ``n``, ``seed``, ``stop``, ``logprobs``/``top_logprobs``, ``stream`` (server-sent
   events in OpenAI's ``chat.completion.chunk`` format, ending with ``data: [DONE]``; ``stream_options.include_usage``
   adds a usage chunk) and, as in vLLM's server, ``continue_final_message`` with ``prompt_logprobs`` for the
@@ -91,8 +91,10 @@ def create_app(lm: LM) -> FastAPI:
 
     @app.get("/v1/models")
     def list_models() -> dict:
-        return {"object": "list", "data": [{"id": lm.name, "object": "model", "created": 0, "owned_by": "reconbench",
-                                            "fingerprint": lm.fingerprint}]}
+        entry = {"id": lm.name, "object": "model", "created": 0, "owned_by": "reconbench",
+                 "fingerprint": lm.fingerprint}
+        dtype = getattr(lm, "dtype", None)
+        return {"object": "list", "data": [entry | ({"dtype": dtype} if dtype else {})]}
 
     @app.post("/v1/chat/completions")
     def chat(req: ChatRequest):  # a plain def: FastAPI runs it in a worker thread

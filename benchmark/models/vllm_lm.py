@@ -52,6 +52,10 @@ class VLLMLM:
                                seed=0, **engine_options)
         self.tokenizer = self.engine.get_tokenizer()
         self.specials = special_strings(self.tokenizer)
+        # "auto" is resolved by vLLM from the model's config: record (and key the cache by) what it chose
+        resolved = getattr(getattr(getattr(self.engine, "llm_engine", None), "model_config", None), "dtype", None)
+        if self.dtype == "auto" and resolved is not None:
+            self.dtype = str(resolved).removeprefix("torch.")
 
     def render(self, messages: Messages) -> str:
         """The chat prompt text up to and including the assistant turn start; special-token strings inside the

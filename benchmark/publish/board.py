@@ -70,6 +70,13 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def _in(model: dict) -> str:
+    """The suffix " in bfloat16" for a model that computed in another precision than float32 (the CPU default, and
+    what files made before the precision was recorded used), else the empty string."""
+    dtype = model.get("dtype") or "float32"
+    return "" if dtype == "float32" else f" in {dtype}"
+
+
 def _short(fp: str) -> str:
     return fp[:12]
 
@@ -166,7 +173,7 @@ def _group_section(index: int, rows: list[dict], dims: list[str]) -> str:
               f'judge {_e(judge["name"])} ({_e(judge.get("mode", ""))})')
     return (f'<section class="group {"ranked" if ctl["ranks"] else "unranked"}" id="group-{index}" '
             f'data-ranked="{str(ctl["ranks"]).lower()}"><h2>Protocol {_e(rows[0]["protocol"])} · action model '
-            f'{_e(am["name"])} · {scorer}</h2>{status}'
+            f'{_e(am["name"] + _in(am))} · {scorer}</h2>{status}'
             f'{"<p class=note>control reports: " + links + "</p>" if links else ""}'
             f'<p class="note">action model <span class="fp">{_e(am["fingerprint"])}</span>'
             f'{" (" + _e(am["backend"]) + ")" if "backend" in am else ""}<br>judge '
@@ -303,8 +310,8 @@ def render_markdown(scores: dict, transfers: list[dict]) -> str:
             o = r["dimensions"]["overall"]
             mark = "*" if r["best"] else "~" if r["tied_with_best"] else ""
             table.append([r["rank"] if r["rank"] is not None else "–", f"{r['method']}{mark}" + (" (unisolated)" if r.get("unisolated") else ""), r["protocol"],
-                          "yes" if r["controls"]["ranks"] else "no", r["action_model"]["name"],
-                          r["judge"]["name"]] +
+                          "yes" if r["controls"]["ranks"] else "no", r["action_model"]["name"] + _in(r["action_model"]),
+                          r["judge"]["name"] + _in(r["judge"])] +
                          [rate(r["dimensions"][d]) if d in r["dimensions"] else "n/a" for d in scores["dimensions"]] +
                          [rate({"win_rate": o["win_rate_ties_half"]}), o["n"], o["ties"], len(r["users"])])
         lines.append(tabulate(table, headers=["rank", "method", "protocol", "ranked", "action model", "judge"] +
@@ -354,7 +361,8 @@ def load_controls(board_dir: Path) -> list[dict]:
                  "fingerprint": doc["judge"]["fingerprint"], "action_model": doc["action_model"]["name"],
                  "split": f'{doc["pack"]["name"]}/{doc["user"]}', "created_at": str(doc["created_at"]),
                  "ranks": ok, "reason": why, "href": page.relative_to(board_dir).as_posix()}
-        key = (entry["protocol"], entry["fingerprint"], doc["action_model"]["fingerprint"], entry["split"])
+        key = (entry["protocol"], entry["fingerprint"], doc["judge"].get("dtype") or "float32",
+               doc["action_model"]["fingerprint"], doc["action_model"].get("dtype") or "float32", entry["split"])
         current = latest.get(key)
         if current is None or (entry["created_at"], entry["href"]) > (current["created_at"], current["href"]):
             latest[key] = entry

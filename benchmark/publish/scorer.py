@@ -45,9 +45,11 @@ def _dims(summary: dict) -> dict:
 
 
 def group_key(row: dict) -> tuple:
-    """Rows are ranked against each other only within one (protocol, judge, action model) and gate status."""
+    """Rows are ranked against each other only within one (protocol, judge, action model, precision) and gate
+    status."""
     return (not row["controls"]["ranks"], row["protocol"], row["judge"]["fingerprint"], row["judge"].get("mode"),
-            row["action_model"]["fingerprint"])
+            row["judge"].get("dtype", "float32"), row["action_model"]["fingerprint"],
+            row["action_model"].get("dtype", "float32"))
 
 
 def pool_of(train: dict, k: int) -> dict:
@@ -67,15 +69,19 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     k: the controls showed the pool decides whether the wrong user is told apart) and the same prompt versions
     (every prompt the result used, with the same hash: a judge prompt changed after the controls ran is not what
     they checked; a report that does not record its prompts vouches for nothing). ``reports``: (protocol, judge fp,
-    action fp, pack) -> the latest report's ``{"ranks", "reason", "href"}``, ``pool`` and ``prompts`` (see
-    ``latest_reports``).
+    judge precision, action fp, action precision, pack) -> the latest report's ``{"ranks", "reason", "href"}``,
+    ``pool``, ``prompts`` and ``users`` (see ``latest_reports``); a result made in another precision than the
+    report (bfloat16 on a GPU, float32 on the CPU) finds none.
     A result that records no pool (made before the pool was recorded) is gated by the pack alone. A result whose
     own user split has no report does not rank even when the pack's other users passed (``users`` in ``reports``:
     the users with a report): the wrong-user control checks the yardstick on one user's test turns only."""
     pack = result.pack
-    rep = reports.get((result.protocol, result.judge.fingerprint, result.action_model.fingerprint, pack))
+    rep = reports.get((result.protocol, result.judge.fingerprint, result.judge.precision,
+                       result.action_model.fingerprint, result.action_model.precision, pack))
     if rep is None:
-        return {"ranks": False, "reason": f"{pack}: no control report for this protocol, judge and action model",
+        return {"ranks": False, "reason": f"{pack}: no control report for this protocol, judge and action model"
+                                          + ("" if result.action_model.precision == "float32" else
+                                             f" in {result.action_model.precision}"),
                 "href": None}
     if rep["ranks"] and rep.get("pool") is not None and "train" in result.doc:
         mine = pool_of(result.doc["train"], result.k)
@@ -115,7 +121,8 @@ def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, see
         result = Result(doc)  # validated by the store that loaded it
         g = gate(result, reports or {})
         method, am, judge = result.method, result.action_model, result.judge
-        key = (method.name, am.fingerprint, judge.fingerprint, judge.mode, result.protocol, g["ranks"])
+        key = (method.name, am.fingerprint, am.precision, judge.fingerprint, judge.mode, judge.precision,
+               result.protocol, g["ranks"])
         row = rows.setdefault(key, {"method": method.name, "protocol": result.protocol, "action_model": _model(am),
                                     "judge": _model(judge), "results": [], "examples": [],
                                     "controls": {"ranks": g["ranks"], "reasons": set(), "reports": set()}})
@@ -190,7 +197,8 @@ def score_store(root: Path | str) -> dict:
 
 
 def latest_reports(board_dir: Path) -> dict[tuple, dict]:
-    """(protocol, judge fp, action model fp, pack) -> ``{"ranks", "reason", "href"}`` of the newest control report
+    """(protocol, judge fp, judge precision, action model fp, action model precision, pack) -> ``{"ranks", "reason",
+    "href"}`` of the newest control report
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
     every reported user passed, and vouches only for the prompt versions every passing user's report checked), with
     ``users``: the users of the pack that have a report."""
@@ -199,7 +207,8 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     by_user: dict[tuple, tuple] = {}
     # an unreadable report proves nothing: the results it would gate stay unranked
     for path, rep in readable_reports(board_dir / "controls"):
-        key = (protocol_name(rep), rep["judge"]["fingerprint"], rep["action_model"]["fingerprint"],
+        key = (protocol_name(rep), rep["judge"]["fingerprint"], rep["judge"].get("dtype") or "float32",
+               rep["action_model"]["fingerprint"], rep["action_model"].get("dtype") or "float32",
                rep["pack"]["name"], rep["user"])
         if key not in by_user or rep["created_at"] > by_user[key][0]:
             page = path.with_suffix(".md") if path.with_suffix(".md").exists() else path
@@ -211,8 +220,8 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
         entry = by_user[key][1]
-        pack_key = key[:4]
-        users = out[pack_key]["users"] | {key[4]} if pack_key in out else {key[4]}
+        pack_key, user = key[:-1], key[-1]
+        users = out[pack_key]["users"] | {user} if pack_key in out else {user}
         if pack_key not in out or (out[pack_key]["ranks"] and not entry["ranks"]):
             out[pack_key] = dict(entry, users=users)
             continue

@@ -26,11 +26,12 @@ def results_dir(board_dir: Path | str | None = None) -> Path:
     return Path(board_dir if board_dir is not None else paths.LEADERBOARD_DIR) / "results"
 
 
-def result_key(doc: dict) -> tuple[str, str, str, str, str, str]:
+def result_key(doc: dict) -> tuple[str, ...]:
     """What makes a result unique on the board: (submission, pack, user, action model, judge, protocol), models
-    by fingerprint."""
+    by fingerprint and precision (the same weights in bfloat16 give other numbers than in float32)."""
     r = Result(doc)
-    return r.method.name, r.pack, r.user, r.action_model.fingerprint, r.judge.fingerprint, r.protocol
+    return (r.method.name, r.pack, r.user, r.action_model.fingerprint, r.action_model.precision, r.judge.fingerprint,
+            r.judge.precision, r.protocol)
 
 
 def store_path(doc: dict, root: Path) -> Path:
@@ -42,6 +43,9 @@ def store_path(doc: dict, root: Path) -> Path:
                       f"{slug(judge.name)}-{judge.fingerprint[:12]}"])
     if r.protocol != "pairwise":  # version 1 names (pairwise) stay as they were
         name += f"--{r.protocol}"
+    precisions = sorted({m.precision for m in (am, judge)} - {"float32"})  # float32 names stay as they were
+    if precisions:
+        name += "--" + "-".join(slug(p) for p in precisions)
     return root / r.pack / r.user / f"{name}.json"
 
 

@@ -108,6 +108,11 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
             raise DataError(f"the {role} loaded here is not the recorded one (fingerprint "
                             f"{again[role]['fingerprint'][:12]} vs {doc[role]['fingerprint'][:12]})",
                             file=result_path, field=f"{role}/fingerprint")
+        here, there = (again[role].get("dtype") or "float32"), (doc[role].get("dtype") or "float32")
+        if here != there:  # other numbers by design, not a forgery: say so rather than name a disagreeing number
+            raise DataError(f"the {role} computes in {here} here; the result was made in {there}, so its numbers "
+                            "cannot be recomputed on this machine (verify it where that precision is the default, "
+                            "or pass an LM loaded in it)", file=result_path, field=f"{role}/dtype")
     recorded = {ex["id"]: ex for ex in doc["examples"]}
     for ex in again["examples"]:
         mine, theirs = _numbers(ex["raw"]), _numbers(recorded[ex["id"]]["raw"])

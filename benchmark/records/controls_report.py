@@ -115,8 +115,10 @@ def markdown(report: dict) -> str:
         f"judge {j['name']}",
         "",
         f"- **ranks on the board: {'yes' if ranks(report)[0] else 'NO'}** ({ranks(report)[1]})",
-        f"- action model: `{am['name']}` ({am['backend']}, fingerprint `{am['fingerprint'][:12]}`)",
-        f"- judge: `{j['name']}` ({j['backend']}, mode `{j['mode']}`, fingerprint `{j['fingerprint'][:12]}`)",
+        f"- action model: `{am['name']}` ({am['backend']}{', ' + am['dtype'] if 'dtype' in am else ''}, "
+        f"fingerprint `{am['fingerprint'][:12]}`)",
+        f"- judge: `{j['name']}` ({j['backend']}{', ' + j['dtype'] if 'dtype' in j else ''}, mode `{j['mode']}`, "
+        f"fingerprint `{j['fingerprint'][:12]}`)",
         f"- test examples: {t['n_evaluated']} of {t['n_total']}; training examples: {report['train']['n_used']} of "
         f"{report['train']['n_total']}; k = {report['settings']['k']}; "
         f"seed {report['settings']['seed']}",

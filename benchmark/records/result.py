@@ -130,10 +130,17 @@ class ModelRef:
     fingerprint: str
     backend: str | None = None
     mode: str | None = None  # the judge's: options, text or likelihood (no judge)
+    dtype: str | None = None  # the precision the weights computed in; None: not recorded (before 2026-12-01)
 
     @classmethod
     def of(cls, d: Mapping) -> ModelRef:
-        return cls(d["name"], d["fingerprint"], d.get("backend"), d.get("mode"))
+        return cls(d["name"], d["fingerprint"], d.get("backend"), d.get("mode"), d.get("dtype"))
+
+    @property
+    def precision(self) -> str:
+        """The precision the board keys on: the recorded one, or float32 for files that predate the field (every
+        one of them was made on the CPU, whose default is float32)."""
+        return self.dtype or "float32"
 
 
 @dataclass(frozen=True)

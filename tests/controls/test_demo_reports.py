@@ -22,9 +22,13 @@ def test_recorded_reports_match_pack_protocol_and_model(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "LEADERBOARD_DIR", board)
     rep = read_report(src[0])
     pack, fp = rep["pack"]["name"], rep["action_model"]["fingerprint"]
-    found = recorded_reports(pack, "likelihood", fp, fp)  # likelihood: the judge is the action model
+    model, other = {"fingerprint": fp}, {"fingerprint": "0" * 64}
+    found = recorded_reports(pack, "likelihood", model, model)  # likelihood: the judge is the action model
     assert found and all(read_report(p)["pack"]["name"] == pack for p in found)
-    assert recorded_reports(pack, "pairwise", fp, fp) == []
-    assert recorded_reports(pack, "likelihood", "0" * 64, fp) == []
-    assert recorded_reports(pack, "likelihood", fp, "0" * 64) == []
-    assert recorded_reports("no-such-pack", "likelihood", fp, fp) == []
+    assert recorded_reports(pack, "likelihood", model | {"dtype": "float32"}, model) == found  # the CPU default
+    assert recorded_reports(pack, "pairwise", model, model) == []
+    assert recorded_reports(pack, "likelihood", other, model) == []
+    assert recorded_reports(pack, "likelihood", model, other) == []
+    # the same weights in bfloat16 (a GPU's default) are not what the float32 reports checked
+    assert recorded_reports(pack, "likelihood", model | {"dtype": "bfloat16"}, model | {"dtype": "bfloat16"}) == []
+    assert recorded_reports("no-such-pack", "likelihood", model, model) == []

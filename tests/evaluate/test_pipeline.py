@@ -33,6 +33,8 @@ def test_real_pipeline_writes_a_complete_valid_result(first_run, splits):
     assert set(doc["prompts"]) == {"action_prediction.v1", "judge_pairwise.v1"}
     assert doc["retrieval"]["k"] == 2 and doc["retrieval"]["embedding_model"]["name"] == "all-MiniLM-L6-v2"
     assert doc["judge"]["mode"] == "options" and len(doc["action_model"]["fingerprint"]) == 64
+    # the precision the real model computed in (float32 on the CPU) is recorded beside the fingerprint
+    assert doc["action_model"]["dtype"] == doc["judge"]["dtype"] == "float32"
     # every example counted exactly once per dimension, and the judge ran 2 orders x 4 dimensions per example
     for d in DIMENSIONS:
         s = doc["summary"]["dimensions"][d]

@@ -113,3 +113,35 @@ def test_concurrent_writers_lose_nothing(tmp_path):
              for tag in ("a", "b", "c")]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     assert len(LMCache(path)) == 3 * 30 * 50
+
+
+def test_precision_keys_the_cache_and_float32_keeps_the_old_keys(tmp_path):
+    """The same weights in bfloat16 compute other numbers (greedy text, log-probabilities), so a bfloat16 run must not
+    be answered from float32 entries (nor the reverse); float32, the CPU default, keeps the keys made before the
+    precision was part of them, so existing caches stay valid."""
+    from benchmark.models._cache import CachedLM, cache_key
+    from benchmark.models.fake_lm import FakeLM
+
+    request, params = PROMPTS[0], PARAMS.as_dict()
+    legacy = cache_key("f" * 64, "generate", request, params)
+    assert cache_key("f" * 64, "generate", request, params, "float32") == legacy
+    assert cache_key("f" * 64, "generate", request, params, None) == legacy
+    assert cache_key("f" * 64, "generate", request, params, "bfloat16") != legacy
+
+    path = tmp_path / "cache.sqlite"
+    fp32, bf16 = FakeLM("fake"), FakeLM("fake")
+    fp32.dtype, bf16.dtype = "float32", "bfloat16"
+    first = CachedLM(fp32, LMCache(path))
+    assert first.dtype == "float32"
+    with stage("test-precision-fp32"):
+        first.generate(PROMPTS[:2], PARAMS)
+    again = CachedLM(bf16, LMCache(path))
+    with stage("test-precision-bf16"):
+        again.generate(PROMPTS[:2], PARAMS)
+    assert bf16.usage.stages["test-precision-bf16"].calls > 0  # computed, not read from the float32 entries
+    assert bf16.usage.stages["test-precision-bf16"].cache_hits == 0
+    unknown = FakeLM("fake")  # a backend that cannot tell (a server behind openai) shares the float32 entries
+    with stage("test-precision-none"):
+        CachedLM(unknown, LMCache(path)).generate(PROMPTS[:2], PARAMS)
+    assert unknown.usage.stages["test-precision-none"].cache_hits == 2
+    assert unknown.usage.stages["test-precision-none"].calls == 0

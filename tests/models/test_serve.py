@@ -54,6 +54,7 @@ def remote(lm, tmp_path_factory):
 
 def test_server_reports_the_model_fingerprint(remote, lm):
     assert remote.fingerprint == lm.fingerprint
+    assert remote.dtype == lm.dtype == "float32"  # and its precision: the two share cache keys and board rows
 
 
 def test_generate_over_http_equals_in_process(remote, uncached):

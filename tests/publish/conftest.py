@@ -144,7 +144,8 @@ def all_ranked(results: list[tuple]) -> dict[tuple, dict]:
     ``results``: for tests of the ranking logic itself."""
     from benchmark.records.result import protocol_of
 
-    return {(protocol_of(d), d["judge"]["fingerprint"], d["action_model"]["fingerprint"], d["pack"]["name"]):
+    return {(protocol_of(d), d["judge"]["fingerprint"], d["judge"].get("dtype", "float32"),
+             d["action_model"]["fingerprint"], d["action_model"].get("dtype", "float32"), d["pack"]["name"]):
             {"ranks": True, "reason": "controls passed", "href": "controls/x.md", "prompts": d["prompts"]}
             for _, d in results}
 

@@ -105,3 +105,15 @@ def test_verify_loads_no_model_a_result_file_names_outside_the_registry(made, wr
         with pytest.raises(DataError, match="not in the model registry") as e:
             verify(path, files["method"], files["backward"], sample=1)
         assert "eval_settings/action_model" in str(e.value)
+
+
+def test_verify_says_a_result_made_in_another_precision_cannot_be_recomputed_here(made, write_result):
+    # bfloat16 numbers differ from float32 ones by design: the verifier says why, not "the numbers disagree"
+    doc, files, _ = made
+    forged = copy.deepcopy(doc)
+    for role in ("action_model", "judge"):
+        forged[role] |= {"dtype": "bfloat16"}
+    path = write_result(finalize(forged, doc["run"]), "bf16.json")
+    with pytest.raises(DataError, match="computes in float32 here; the result was made in bfloat16") as e:
+        verify(path, files["method"], files["backward"], sample=1)
+    assert "action_model/dtype" in str(e.value)

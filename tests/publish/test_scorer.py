@@ -67,7 +67,7 @@ def test_only_results_whose_pack_passed_its_controls_are_ranked(make_result, tmp
     assert ranked["rows"][0]["controls"]["reason"] == "controls passed on debates, scotus"
     # scotus's report fails its oracle: each method's scotus results move to an unranked row that says why, and
     # the ranked rows pool debates alone
-    failing = {k: (v | {"ranks": False, "reason": "sotomayor: failed: oracle"} if k[3] == "scotus" else v)
+    failing = {k: (v | {"ranks": False, "reason": "sotomayor: failed: oracle"} if k[-1] == "scotus" else v)
                for k, v in passing.items()}
     split = aggregate(results, n_boot=200, reports=failing)
     rows = [(r["method"], r["rank"], r["controls"]["ranks"], r["users"]) for r in split["rows"]]
@@ -179,3 +179,58 @@ def test_a_result_ranks_only_when_its_own_user_split_was_checked(make_result, ma
     write_json(board / "controls/pairwise/smollm2/debates--trump.json", make_report("debates", "trump", PASSING))
     rows = {r["method"]: r["controls"] for r in aggregate(results, reports=latest_reports(board))["rows"]}
     assert rows["biden"]["ranks"] and rows["trump"]["ranks"]
+
+
+def test_a_result_in_another_precision_is_kept_apart_and_not_gated_by_float32_controls(make_result, make_report,
+                                                                                        tmp_path):
+    """The same weights in bfloat16 (a GPU's default) give other log-probabilities than in float32, where the
+    controls ran: such a result is its own row and group, finds no report, and takes its own store file."""
+    from benchmark.io import write_json
+    from benchmark.publish.scorer import aggregate, latest_reports
+    from benchmark.publish.store import result_key, store_path
+    from benchmark.records.result import finalize
+
+    board = tmp_path / "board"
+    write_json(board / "controls/pairwise/smollm2/debates--biden.json", make_report("debates", "biden", PASSING))
+
+    def made_in(dtype: str | None) -> dict:
+        doc = make_result("m", "debates", "biden", ["method"] * 6 + ["baseline"] * 2)
+        doc = {k: v for k, v in doc.items() if k not in ("digest", "run")}
+        if dtype:
+            doc["action_model"] = doc["action_model"] | {"dtype": dtype}
+            doc["judge"] = doc["judge"] | {"dtype": dtype}
+        return finalize(doc, {"created_at": "2026-01-02T03:04:05Z", "costs": {}})
+
+    old, fp32, bf16 = made_in(None), made_in("float32"), made_in("bfloat16")
+    rows = aggregate([(tmp_path / "fp32.json", fp32), (tmp_path / "bf16.json", bf16)],
+                     reports=latest_reports(board))["rows"]
+    assert len(rows) == 2
+    by_dtype = {r["action_model"].get("dtype"): r["controls"] for r in rows}
+    assert by_dtype["float32"]["ranks"]
+    assert not by_dtype["bfloat16"]["ranks"]
+    assert "no control report for this protocol, judge and action model in bfloat16" in by_dtype["bfloat16"]["reason"]
+    # a file that predates the field was made in float32 on the CPU: it ranks beside the new float32 one
+    (row,) = aggregate([(tmp_path / "old.json", old), (tmp_path / "fp32.json", fp32)],
+                       reports=latest_reports(board))["rows"]
+    assert row["controls"]["ranks"] and len(row["results"]) == 2
+    assert result_key(old) == result_key(fp32) != result_key(bf16)
+    assert store_path(old, tmp_path) == store_path(fp32, tmp_path)
+    assert store_path(bf16, tmp_path).name.endswith("--bfloat16.json")
+
+
+def test_a_precision_that_is_not_a_plain_name_is_refused(make_result, tmp_path):
+    """The precision is printed in the board's Markdown table: only a plain lower-case name gets in."""
+    import pytest
+
+    from benchmark import publish
+    from benchmark.errors import DataError
+    from benchmark.io import write_json
+    from benchmark.records.result import digest
+
+    for dtype in ("bf16 | forged | row", "BFLOAT16", "", "x" * 40):
+        doc = make_result("m", "debates", "biden", ["method"] * 2)
+        doc["action_model"] = doc["action_model"] | {"dtype": dtype}
+        write_json(tmp_path / "bad.json", doc | {"digest": digest(doc)})  # forged by hand, digest and all
+        with pytest.raises(DataError) as e:
+            publish.load_result(tmp_path / "bad.json")
+        assert e.value.field == "action_model/dtype"
