@@ -14,11 +14,11 @@ from ..retrieval import neighbours
 from .calibration import calibrate, cohen_kappa
 from .health import judge_health
 from .judge import judge_pairs, parse_choice
-from .pipeline import evaluate
+from .pipeline import dtype_field, evaluate
 from .predict import load_splits, oracle_predictions, parse_prediction, predict
 from .traces import load_traces, traces_sha256
 
-__all__ = ["DIMENSIONS", "calibrate", "cohen_kappa", "digest", "evaluate", "final_verdict", "judge_health",
-           "judge_pairs", "load_splits", "load_traces", "neighbours", "oracle_predictions", "parse_choice",
-           "parse_prediction", "predict", "read_result", "summarize", "summarize_by", "traces_sha256", "win_rate",
-           "win_rate_ties_half", "write_result"]
+__all__ = ["DIMENSIONS", "calibrate", "cohen_kappa", "digest", "dtype_field", "evaluate", "final_verdict",
+           "judge_health", "judge_pairs", "load_splits", "load_traces", "neighbours", "oracle_predictions",
+           "parse_choice", "parse_prediction", "predict", "read_result", "summarize", "summarize_by", "traces_sha256",
+           "win_rate", "win_rate_ties_half", "write_result"]

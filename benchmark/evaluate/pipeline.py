@@ -42,7 +42,7 @@ def _name(model) -> str:
     return model if isinstance(model, str) else model.name
 
 
-def _dtype(lm) -> dict:
+def dtype_field(lm) -> dict:
     """``{"dtype": ...}`` where the LM knows the precision it computed in (float32 on the CPU, bfloat16 on a GPU by
     default), else ``{}``: the same weights in another precision give other numbers, so the board keeps them apart."""
     dtype = getattr(lm, "dtype", None)
@@ -216,13 +216,13 @@ def evaluate(method_traces: Path | str | Traces | None, baseline_traces: Path | 
         | ({"window": train_window} if train_window != "oldest" else {}),
         "test": {"n_total": len(test_all), "n_evaluated": len(test), "limit": limit},
         "action_model": {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend,
-                         "params": gen} | _dtype(action_lm),
+                         "params": gen} | dtype_field(action_lm),
         "judge": ({"name": judge_lm.name, "fingerprint": judge_lm.fingerprint, "backend": judge_backend or backend,
-                   "mode": judge_mode} | _dtype(judge_lm) | ({"params": gen | {"max_tokens": judge_mod.TEXT_MAX_TOKENS}}
-                                                            if judge_mode == "text" else {}))
+                   "mode": judge_mode} | dtype_field(judge_lm)
+                  | ({"params": gen | {"max_tokens": judge_mod.TEXT_MAX_TOKENS}} if judge_mode == "text" else {}))
         if proto.uses_judge else
         {"name": action_lm.name, "fingerprint": action_lm.fingerprint, "backend": backend, "mode": "likelihood"}
-        | _dtype(action_lm),
+        | dtype_field(action_lm),
         "prompts": proto.prompts(),
         "retrieval": {"k": k} | retrieval_settings(),
         "seeds": {"generation": seed, "bootstrap": boot_seed, "bootstrap_samples": n_boot},

@@ -18,7 +18,7 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from .. import layout
-from ..evaluate import DIMENSIONS, evaluate
+from ..evaluate import DIMENSIONS, dtype_field, evaluate
 from ..evaluate.protocols import decision_params, get_protocol
 from ..evaluate.settings import EvalSettings, eval_options
 from ..flags import renamed
@@ -29,6 +29,12 @@ from ..publish.cli import BOARD_OPTION, rate_text
 from ..publish.transfer import digest, save_transfer
 from ..schema import validate
 from .slices import ensure_pack, slice_config, synthesize_slice
+
+
+def _ref(lm) -> dict:
+    """A model as the matrix records it: name, fingerprint and, where the backend knows it, the precision it computed
+    in (the same weights in bfloat16 give other numbers than in float32)."""
+    return {"name": lm.name, "fingerprint": lm.fingerprint} | dtype_field(lm)
 
 
 def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list[str], action_models: list[str],
@@ -55,7 +61,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
         grid.set_postfix_str(f"backward traces by {synth}")
         baseline = synthesize_slice("backward", pack, user, train_limit, config_s)
         grid.update()
-        synth_refs.append({"name": synth, "fingerprint": get_lm(synth, backend).fingerprint})
+        synth_refs.append(_ref(get_lm(synth, backend)))
         for method in methods:
             grid.set_postfix_str(f"{method} traces by {synth}")
             traces = synthesize_slice(method, pack, user, train_limit, config_s)
@@ -69,8 +75,8 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
                               "result_digest": result["digest"]} | result["summary"]["dimensions"]["overall"])
                 grid.update()
     grid.close()
-    judge_ref = ({"name": judge, "fingerprint": get_lm(judge, settings.judge_backend or backend).fingerprint,
-                  "mode": judge_mode} if protocol.uses_judge else None)  # likelihood: each action model scores
+    judge_ref = (_ref(get_lm(judge, settings.judge_backend or backend)) | {"mode": judge_mode}
+                 if protocol.uses_judge else None)  # likelihood: each action model scores
     doc = {
         "schema_version": 1,
         "name": name or f"{pack}-{user}",
@@ -80,7 +86,7 @@ def run_transfer(*, pack: str, user: str, methods: list[str], synthesizers: list
         "baseline": "backward",
         "dimension": DIMENSIONS[0],
         "synthesizer_models": synth_refs,
-        "action_models": [{"name": a, "fingerprint": get_lm(a, backend).fingerprint} for a in action_models],
+        "action_models": [_ref(get_lm(a, backend)) for a in action_models],
         "protocol": {"name": protocol.name, "params": decision_params(protocol, None if settings.tie_band is None
                                                                       else {"tie_band": settings.tie_band})},
         "judge": judge_ref,

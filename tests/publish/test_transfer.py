@@ -41,6 +41,10 @@ def test_transfer_grid_writes_a_matrix_of_real_evaluations(build_pack_once, boar
                          "recon_select--smollm2-135m--smollm2-135m--pairwise--smollm2-135m.json")
     assert result["digest"] == cell["result_digest"] and result["train"]["n_used"] == 2
     assert doc["protocol"]["name"] == "pairwise" and doc["judge"]["name"] == "smollm2-135m"
+    # every model of the matrix is recorded in the precision its cells' results were made in (float32 on the CPU)
+    assert (doc["synthesizer_models"][0]["dtype"], doc["action_models"][0]["dtype"], doc["judge"]["dtype"]) == (
+        result["action_model"]["dtype"], result["action_model"]["dtype"], result["judge"]["dtype"]) == (
+        "float32",) * 3
     assert EvalSettings.from_result(result) == settings  # every cell records the settings it was run with
     assert cell["n"] + cell["invalid"] == 1 == result["test"]["n_evaluated"]
     save_transfer(doc, board)
