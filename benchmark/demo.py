@@ -37,9 +37,10 @@ def recorded_reports(pack: str, protocol: str, action_model: dict, judge: dict) 
     this action model and judge (``{"fingerprint", "dtype"?}`` as a result records them; under likelihood the judge
     is the action model), in the same precision: what the published board gates ``pack`` by."""
     from .records.controls_report import protocol_name, readable_reports
+    from .records.result import precision
 
     def ident(model: dict) -> tuple[str, str]:
-        return model["fingerprint"], model.get("dtype") or "float32"
+        return model["fingerprint"], precision(model)
 
     return [path for path, rep in readable_reports(paths.LEADERBOARD_DIR / "controls")
             if (rep["pack"]["name"], protocol_name(rep), ident(rep["action_model"]), ident(rep["judge"]))

@@ -12,6 +12,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from ..io import atomic_write_text, read_json, write_json
+from ..records.result import precision
 from .plot import win_rate_plot
 
 _CSS = """
@@ -73,7 +74,7 @@ def _pct(x: float | None) -> str:
 def _in(model: dict) -> str:
     """The suffix " in bfloat16" for a model that computed in another precision than float32 (the CPU default, and
     what files made before the precision was recorded used), else the empty string."""
-    dtype = model.get("dtype") or "float32"
+    dtype = precision(model)
     return "" if dtype == "float32" else f" in {dtype}"
 
 
@@ -361,8 +362,8 @@ def load_controls(board_dir: Path) -> list[dict]:
                  "fingerprint": doc["judge"]["fingerprint"], "action_model": doc["action_model"]["name"],
                  "split": f'{doc["pack"]["name"]}/{doc["user"]}', "created_at": str(doc["created_at"]),
                  "ranks": ok, "reason": why, "href": page.relative_to(board_dir).as_posix()}
-        key = (entry["protocol"], entry["fingerprint"], doc["judge"].get("dtype") or "float32",
-               doc["action_model"]["fingerprint"], doc["action_model"].get("dtype") or "float32", entry["split"])
+        key = (entry["protocol"], entry["fingerprint"], precision(doc["judge"]),
+               doc["action_model"]["fingerprint"], precision(doc["action_model"]), entry["split"])
         current = latest.get(key)
         if current is None or (entry["created_at"], entry["href"]) > (current["created_at"], current["href"]):
             latest[key] = entry

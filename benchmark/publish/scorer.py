@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from ..records.result import ModelRef, Result
+from ..records.result import ModelRef, Result, precision
 from ..records.stats import N_BOOT, summarize, summarize_by
 from ..records.verdicts import DIMENSIONS
 from .store import load_results
@@ -48,8 +48,8 @@ def group_key(row: dict) -> tuple:
     """Rows are ranked against each other only within one (protocol, judge, action model, precision) and gate
     status."""
     return (not row["controls"]["ranks"], row["protocol"], row["judge"]["fingerprint"], row["judge"].get("mode"),
-            row["judge"].get("dtype", "float32"), row["action_model"]["fingerprint"],
-            row["action_model"].get("dtype", "float32"))
+            precision(row["judge"]), row["action_model"]["fingerprint"],
+            precision(row["action_model"]))
 
 
 def pool_of(train: dict, k: int) -> dict:
@@ -207,8 +207,8 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     by_user: dict[tuple, tuple] = {}
     # an unreadable report proves nothing: the results it would gate stay unranked
     for path, rep in readable_reports(board_dir / "controls"):
-        key = (protocol_name(rep), rep["judge"]["fingerprint"], rep["judge"].get("dtype") or "float32",
-               rep["action_model"]["fingerprint"], rep["action_model"].get("dtype") or "float32",
+        key = (protocol_name(rep), rep["judge"]["fingerprint"], precision(rep["judge"]),
+               rep["action_model"]["fingerprint"], precision(rep["action_model"]),
                rep["pack"]["name"], rep["user"])
         if key not in by_user or rep["created_at"] > by_user[key][0]:
             page = path.with_suffix(".md") if path.with_suffix(".md").exists() else path

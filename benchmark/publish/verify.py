@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..evaluate.traces import traces_sha256
-from ..records.result import read_result
+from ..records.result import precision, read_result
 from .store import check_result
 
 TOLERANCE = 1e-3  # log-probabilities and probabilities recomputed on another machine differ in the 5th digit
@@ -108,7 +108,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
             raise DataError(f"the {role} loaded here is not the recorded one (fingerprint "
                             f"{again[role]['fingerprint'][:12]} vs {doc[role]['fingerprint'][:12]})",
                             file=result_path, field=f"{role}/fingerprint")
-        here, there = (again[role].get("dtype") or "float32"), (doc[role].get("dtype") or "float32")
+        here, there = precision(again[role]), precision(doc[role])
         if here != there:  # other numbers by design, not a forgery: say so rather than name a disagreeing number
             raise DataError(f"the {role} computes in {here} here; the result was made in {there}, so its numbers "
                             "cannot be recomputed on this machine (verify it where that precision is the default, "

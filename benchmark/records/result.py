@@ -124,6 +124,12 @@ class DimensionStat:
                    Estimate.of(d["win_rate_ties_half"]))
 
 
+def precision(model: Mapping) -> str:
+    """The precision a recorded model (a result's, report's or matrix's ``{"dtype"?}``) computed in: the recorded one,
+    or float32 for files that predate the field (every one of them was made on the CPU, whose default is float32)."""
+    return model.get("dtype") or "float32"
+
+
 @dataclass(frozen=True)
 class ModelRef:
     name: str
@@ -140,7 +146,7 @@ class ModelRef:
     def precision(self) -> str:
         """The precision the board keys on: the recorded one, or float32 for files that predate the field (every
         one of them was made on the CPU, whose default is float32)."""
-        return self.dtype or "float32"
+        return precision({"dtype": self.dtype})
 
 
 @dataclass(frozen=True)
