@@ -1,9 +1,16 @@
-"""Small file helpers shared by every stage: atomic writes, JSON Lines, hashing."""
+"""Small file helpers shared by every stage: atomic writes, JSON Lines, hashing.
+
+Every JSON reader here is bounded (``loads_bounded``), because many of the files it reads come from outside (result
+files and control reports given to ``reconbench leaderboard add``, traces, tasks, configs): at most
+``MAX_JSON_DEPTH`` levels of nesting, integers of at most ``MAX_INT_DIGITS`` digits, finite numbers only (no
+``NaN``/``Infinity``), and only text that encodes to UTF-8. What breaks a rule is a ``DataError`` naming the file (and
+line), never a traceback, and never a number that compares false with everything (NaN)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -11,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError
+
+MAX_JSON_DEPTH = 32  # nesting levels of one document (the document itself is level 1)
+MAX_INT_DIGITS = 64
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -47,16 +57,75 @@ def write_json(path: Path | str, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n")
 
 
+class UnacceptableJSON(ValueError):
+    """Well-formed JSON that breaks one of ``loads_bounded``'s rules; the message says which."""
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise UnacceptableJSON(f"an integer of {digits} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise UnacceptableJSON(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str):
+    raise UnacceptableJSON(f"{name} is not JSON")
+
+
+def depth_ok(doc: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``doc`` nests at most ``limit`` levels (iteratively: no recursion on hostile input)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return False
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return True
+
+
+def loads_bounded(text: str) -> Any:
+    """``json.loads`` for text that may be hostile. Raises ``json.JSONDecodeError`` for malformed JSON and
+    ``UnacceptableJSON`` for JSON nested deeper than ``MAX_JSON_DEPTH``, an integer longer than ``MAX_INT_DIGITS``
+    digits, ``NaN``/``Infinity`` or a number out of range, or a string that cannot be encoded (an escaped lone
+    surrogate such as ``\\udc80``)."""
+    too_deep = f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)"
+    try:
+        doc = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise UnacceptableJSON(too_deep) from None
+    if not depth_ok(doc):
+        raise UnacceptableJSON(too_deep)
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise UnacceptableJSON(f"text that is not valid Unicode ({e.reason}: {ascii(e.object[e.start:e.end])})") \
+            from None
+    return doc
+
+
 def read_json(path: Path | str) -> Any:
+    """One JSON document, read with ``loads_bounded``; any problem is a DataError naming the file."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_bounded(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError("file does not exist", file=path) from None
+    except IsADirectoryError:
+        raise DataError("is a folder, not a file", file=path) from None
     except UnicodeDecodeError as e:
         raise DataError(f"not valid UTF-8 ({e.reason} at byte {e.start})", file=path) from None
     except json.JSONDecodeError as e:
         raise DataError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", file=path) from None
+    except UnacceptableJSON as e:
+        raise DataError(f"unacceptable JSON: {e}", file=path) from None
 
 
 def write_jsonl(path: Path | str, records: Iterable[Any]) -> None:
@@ -76,11 +145,14 @@ def iter_jsonl(path: Path | str) -> Iterator[Any]:
             if not raw.strip():
                 continue
             try:
-                yield json.loads(raw.decode("utf-8"))
+                doc = loads_bounded(raw.decode("utf-8"))
             except UnicodeDecodeError as e:
                 raise DataError(f"not valid UTF-8 ({e.reason})", file=path, record=f"line {lineno}") from None
             except json.JSONDecodeError as e:
                 raise DataError(f"not valid JSON: {e.msg}", file=path, record=f"line {lineno}") from None
+            except UnacceptableJSON as e:
+                raise DataError(f"unacceptable JSON: {e}", file=path, record=f"line {lineno}") from None
+            yield doc
 
 
 def read_jsonl(path: Path | str) -> list[Any]:

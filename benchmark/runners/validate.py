@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..io import MAX_INT_DIGITS, MAX_JSON_DEPTH, UnacceptableJSON, loads_bounded
 from ..leak import LeakCheck, copied_share, leak_scores
 from ..schema import errors as schema_errors
 from ._contract import TRACES_FILE, Limits
 
 __all__ = ["LeakCheck", "Validation", "copied_share", "shown", "validate_output", "MAX_JSON_DEPTH", "MAX_INT_DIGITS"]
 
-MAX_JSON_DEPTH = 32  # nesting levels of one traces.jsonl line (the object itself is level 1)
-MAX_INT_DIGITS = 64
 _MAX_PROBLEMS = 50  # a broken file would otherwise give one problem per line
 _MAX_PROBLEM_CHARS = 400
 _MAX_ENTRIES = 1000  # output-folder entries looked at
@@ -222,35 +220,6 @@ def _read_traces_file(output_dir: Path, limits: Limits, v: Validation) -> bytes 
     return raw
 
 
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
-    return int(text)
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _depth_ok(doc, limit: int) -> bool:
-    """Whether ``doc`` nests at most ``limit`` levels (iteratively: no recursion on hostile input)."""
-    stack = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            if depth > limit:
-                return False
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return True
-
-
 def _parse_line(line: bytes, lineno: int, limits: Limits, v: Validation) -> dict | None:
     where = f"{TRACES_FILE} line {lineno}"
     if len(line) > limits.max_line_bytes:
@@ -262,23 +231,12 @@ def _parse_line(line: bytes, lineno: int, limits: Limits, v: Validation) -> dict
         v.problem(f"{where}: not valid UTF-8 ({e.reason} at byte {e.start})")
         return None
     try:
-        doc = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+        doc = loads_bounded(text)
     except json.JSONDecodeError as e:
         v.problem(f"{where}: malformed JSON ({e.msg} at column {e.colno})")
         return None
-    except RecursionError:
-        v.problem(f"{where}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
-        return None
-    except (ValueError, OverflowError) as e:
+    except UnacceptableJSON as e:
         v.problem(f"{where}: unacceptable JSON ({e})")
-        return None
-    if not _depth_ok(doc, MAX_JSON_DEPTH):
-        v.problem(f"{where}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
-        return None
-    try:  # every string must be encodable: an escaped lone surrogate ("\\udc80") decodes but cannot be written
-        json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as e:
-        v.problem(f"{where}: text that is not valid Unicode ({e.reason}: {shown(e.object[e.start:e.end])})")
         return None
     tid = doc.get("id") if isinstance(doc, dict) else None
     label = f"{where} (id {shown(tid)})" if isinstance(tid, str) else where

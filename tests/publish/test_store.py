@@ -111,6 +111,46 @@ def test_cli_refusal_is_one_line_with_exit_code_2(seeded, tmp_path):
     assert snapshot(seeded) == before
 
 
+# Hostile JSON a result file may hold: each must be a one-line refusal naming the file (exit code 2), never a
+# traceback, and the store must stay as it was. Before 2026-12-01 the first two were a RecursionError and a
+# ValueError traceback, and NaN was accepted by the parser (it compares false with everything).
+HOSTILE_JSON = {
+    "deep": ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply (at most 32 levels)"),
+    "bigint": ('{"schema_version": ' + "9" * 5000 + "}", "an integer of 5000 digits (at most 64)"),
+    "nan": ('{"schema_version": NaN}', "NaN is not JSON"),
+    "infinity": ('{"schema_version": -Infinity}', "-Infinity is not JSON"),
+    "overflow": ('{"schema_version": 1e999}', "the number 1e999 is out of range"),
+    "surrogate": ('{"method": {"name": "\\udc80"}}', "text that is not valid Unicode"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_JSON))
+def test_hostile_json_in_a_result_file_is_a_one_line_refusal(name, seeded, tmp_path):
+    text, message = HOSTILE_JSON[name]
+    bad = tmp_path / f"{name}.json"
+    bad.write_text(text, encoding="utf-8")
+    before = snapshot(seeded)
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "leaderboard", "add", str(bad), "--board",
+                           str(seeded)], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"error: file {bad}: unacceptable JSON: {message}"), proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert snapshot(seeded) == before
+
+
+def test_a_result_cannot_ask_the_store_for_a_billion_bootstrap_draws(board, write_result, make_result):
+    # the store redraws the bootstrap to check the summary; a file asking for 10**9 draws killed it (memory)
+    from benchmark.records.result import digest
+
+    doc = make_result("recon_select", "debates", "biden", ["method", "baseline"])
+    doc["seeds"]["bootstrap_samples"] = 10**9
+    doc["digest"] = digest(doc)
+    with pytest.raises(DataError, match="greater than the maximum of 100000") as e:
+        publish.add(write_result(doc, "greedy.json"), board)
+    assert e.value.field == "seeds/bootstrap_samples"
+    assert not list(publish.results_dir(board).rglob("*.json"))
+
+
 def test_adding_several_files_is_all_or_nothing(board, write_result, make_result):
     # the second file is malformed: the first must not stay published (the red team saw it stay before)
     from benchmark.errors import DataError
