@@ -16,10 +16,11 @@ from .definitions import (
            Measurement,
            derangement,
            length_correlation,
+           recheck,
            shuffle_traces,
 )
 from .run import run_controls
 
 __all__ = ["CONTROLS", "Comparison", "Control", "Inputs", "Measurement", "derangement",
-           "length_correlation", "markdown", "read_report", "run_controls", "shuffle_traces", "table", "write_index",
-           "write_report"]
+           "length_correlation", "markdown", "read_report", "recheck", "run_controls", "shuffle_traces", "table",
+           "write_index", "write_report"]

@@ -33,8 +33,8 @@ import numpy as np
 from ..errors import DataError
 from ..evaluate import judge_health, oracle_predictions
 from ..evaluate.traces import Traces
-from ..records.controls_report import FAIL, INFO, PASS
-from ..records.stats import wilson_interval
+from ..records.controls_report import FAIL, INFO, NA, PASS
+from ..records.stats import wilson_interval, win_rate_ties_half
 
 BASELINE = "backward"
 ORACLE_MIN_WIN_RATE = 0.9  # "almost every non-tied pair"
@@ -150,11 +150,15 @@ def check_oracle(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result)
     decided = stat["wins"] + stat["losses"]
     wilson = wilson_interval(stat["wins"], stat["losses"])
-    ok = (value["estimate"] is not None and value["estimate"] >= ORACLE_MIN_WIN_RATE and value["ci_low"] is not None
-          and value["ci_low"] > 0.5 and wilson is not None and wilson[0] > 0.5)
+    ok = _oracle_ok(value, wilson)
     return Measurement("win_rate", value, PASS if ok else FAIL,
                        f"won {stat['wins']} of {decided} decided pairs ({stat['ties']} ties, {stat['invalid']} "
                        f"invalid): {_fmt(value)}{_wilson(wilson)}")
+
+
+def _oracle_ok(value: dict, wilson: tuple[float, float] | None) -> bool:
+    return (value["estimate"] is not None and value["estimate"] >= ORACLE_MIN_WIN_RATE and value["ci_low"] is not None
+            and value["ci_low"] > 0.5 and wilson is not None and wilson[0] > 0.5)
 
 
 def _wilson(ci: tuple[float, float] | None) -> str:
@@ -175,10 +179,14 @@ def _wrong_user(inputs: Inputs) -> Comparison | None:
 def check_wrong_user(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result)
     wilson = wilson_interval(stat["wins"], stat["losses"])
-    ok = value["ci_high"] is not None and value["ci_high"] < 0.5 and wilson is not None and wilson[1] < 0.5
+    ok = _wrong_user_ok(value, wilson)
     return Measurement("win_rate", value, PASS if ok else FAIL,
                        f"wrong user won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: "
                        f"{_fmt(value)}{_wilson(wilson)}")
+
+
+def _wrong_user_ok(value: dict, wilson: tuple[float, float] | None) -> bool:
+    return value["ci_high"] is not None and value["ci_high"] < 0.5 and wilson is not None and wilson[1] < 0.5
 
 
 # -- self ---------------------------------------------------------------------------------------------------------
@@ -193,12 +201,23 @@ def check_self(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result, "win_rate_ties_half")
     tie_rate = result["judge_health"]["by_dimension"][result["summary"]["headline"]]["tie_rate"]
     identical = result["method"]["predictions_sha256"] == result["baseline"]["predictions_sha256"]
-    ok = (identical and tie_rate is not None and tie_rate >= SELF_MIN_TIE_RATE and value["ci_low"] is not None
-          and value["ci_low"] <= 0.5 <= value["ci_high"])
+    ok = identical and _self_ok(value, tie_rate)
     return Measurement("win_rate_ties_half", value, PASS if ok else FAIL,
                        f"predictions identical: {'yes' if identical else 'NO'}; tie rate "
                        f"{'undefined' if tie_rate is None else f'{tie_rate:.2f}'} ({stat['ties']} of {stat['n']}); "
                        f"win rate, ties as half: {_fmt(value)}")
+
+
+def _self_ok(value: dict, tie_rate: float | None) -> bool:
+    """What self's numbers must show (the predictions must also have been identical, which a report's entry
+    states only in words)."""
+    return (tie_rate is not None and tie_rate >= SELF_MIN_TIE_RATE and value["ci_low"] is not None
+            and value["ci_low"] <= 0.5 <= value["ci_high"])
+
+
+def _not_above_half(value: dict) -> bool:
+    """Shuffled traces and judge injection: the 95% CI does not lie above 50%."""
+    return value["ci_low"] is None or value["ci_low"] <= 0.5
 
 
 # -- shuffled traces ----------------------------------------------------------------------------------------------
@@ -213,7 +232,7 @@ def _shuffled(inputs: Inputs) -> Comparison:
                             "the 95% CI of their win rate (ties excluded) does not lie above 50%", _shuffled)
 def check_shuffled(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result)
-    ok = value["ci_low"] is None or value["ci_low"] <= 0.5
+    ok = _not_above_half(value)
     return Measurement("win_rate", value, PASS if ok else FAIL,
                        f"shuffled won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: {_fmt(value)}")
 
@@ -244,7 +263,7 @@ def _injection(inputs: Inputs) -> Comparison:
                             "95% CI of its win rate, ties as half, does not lie above 50%", _injection)
 def check_injection(result: dict, results: dict[str, dict]) -> Measurement:
     stat, value = _headline(result, "win_rate_ties_half")
-    ok = value["ci_low"] is None or value["ci_low"] <= 0.5
+    ok = _not_above_half(value)
     return Measurement("win_rate_ties_half", value, PASS if ok else FAIL,
                        f"injected side won {stat['wins']}, lost {stat['losses']}, tied {stat['ties']}: "
                        f"{_fmt(value)}")
@@ -288,3 +307,83 @@ def check_length(result: dict | None, results: dict[str, dict]) -> Measurement:
 
 
 # -- what ranks ---------------------------------------------------------------------------------------------------
+THRESHOLDS = {"oracle_min_win_rate": ORACLE_MIN_WIN_RATE, "self_min_tie_rate": SELF_MIN_TIE_RATE,
+              "length_max_abs_correlation": LENGTH_MAX_ABS_CORRELATION}
+
+
+def _estimate_from_counts(metric: str, counts: dict) -> float | None:
+    wins, losses, ties = counts["wins"], counts["losses"], counts["ties"]
+    if metric == "win_rate":
+        return wins / (wins + losses) if wins + losses else None
+    return win_rate_ties_half(wins, losses, ties)
+
+
+def decide_entry(entry: dict) -> str:
+    """The status a report entry's own recorded numbers (value, counts, judge health) give by this version's rules:
+    what ``check_<control>`` decided from the whole result, minus what only the result holds (self's "predictions
+    identical")."""
+    name, value, counts, health = entry["name"], entry["value"], entry["counts"], entry["judge_health"] or {}
+    if name == "no_reasoning":
+        return INFO
+    if name == "length":
+        r = value["estimate"]
+        return PASS if r is not None and abs(r) < LENGTH_MAX_ABS_CORRELATION else FAIL
+    if counts is None:
+        return FAIL  # a comparison that ran records its counts; without them nothing can pass
+    wilson = wilson_interval(counts["wins"], counts["losses"])
+    ok = {"oracle": lambda: _oracle_ok(value, wilson), "wrong_user": lambda: _wrong_user_ok(value, wilson),
+          "self": lambda: _self_ok(value, health.get("tie_rate")), "shuffled_traces": lambda: _not_above_half(value),
+          "judge_injection": lambda: _not_above_half(value)}[name]()
+    return PASS if ok else FAIL
+
+
+def recheck(report: dict, *, file: object = None) -> None:
+    """A control report is what its own numbers decide, or a DataError naming the file, the report and the control.
+
+    ``controls_report.check`` (the schema, the digest, the pass/fail counts, the ranking against the statuses) cannot
+    tell a status that was typed in from one that was measured, because anyone can recompute a digest. This
+    re-decides every status from the numbers the entry records, by this version's rules and thresholds: each
+    estimate must be what its counts give; a control of the report's protocol that ran must have the status its
+    numbers decide (a FAIL of self is always accepted: its PASS also needs identical predictions, which only the
+    result holds); N/A is accepted only where this version gives it (a control the protocol does not have, one a
+    probe left out, wrong user without another user's pool, length in a probe). Numbers that were made up
+    consistently pass this check; only a rerun of the report's command can tell (``command`` is recorded)."""
+    from ..evaluate.protocols import PROTOCOLS
+    from ..records.controls_report import NOT_RUN, protocol_name
+
+    where = f"controls report {report['pack']['name']}/{report['user']}"
+    name = protocol_name(report)
+    if name not in PROTOCOLS:
+        raise DataError(f"protocol {name!r} is not one of this version's ({', '.join(sorted(PROTOCOLS))})",
+                        file=file, record=where, field="protocol/name")
+    applies = PROTOCOLS[name].controls
+    recorded = report["settings"].get("thresholds")
+    if recorded is not None and recorded != THRESHOLDS:
+        raise DataError(f"made with other thresholds ({recorded}) than this version's ({THRESHOLDS}): remake it",
+                        file=file, record=where, field="settings/thresholds")
+    probe = any(c["status"] == NA and c["reason"] == NOT_RUN for c in report["controls"])
+    for entry in report["controls"]:
+        control, status = entry["name"], entry["status"]
+        field = f"controls/{control}/status"
+        if control not in CONTROLS:
+            raise DataError(f"unknown control {control!r}", file=file, record=where, field="controls")
+        if control not in applies:
+            if status != NA:
+                raise DataError(f"{control} does not apply to the {name} protocol, yet is recorded {status}",
+                                file=file, record=where, field=field)
+            continue
+        if status == NA:
+            if entry["reason"] == NOT_RUN or control == "wrong_user" or (control == "length" and probe):
+                continue
+            raise DataError(f"{control} applies to the {name} protocol and this report is no probe, so it cannot be "
+                            f"N/A", file=file, record=where, field=field)
+        if entry["counts"] is not None and entry["metric"] in ("win_rate", "win_rate_ties_half"):
+            expected = _estimate_from_counts(entry["metric"], entry["counts"])
+            estimate = entry["value"]["estimate"]
+            if (expected is None) != (estimate is None) or (expected is not None and abs(expected - estimate) > 1e-6):
+                raise DataError(f"{control}'s estimate {estimate} is not what its counts give ({expected})",
+                                file=file, record=where, field=f"controls/{control}/value")
+        decided = decide_entry(entry)
+        if status != decided and not (control == "self" and status == FAIL):
+            raise DataError(f"{control} is recorded {status}, but its recorded numbers decide {decided}",
+                            file=file, record=where, field=field)

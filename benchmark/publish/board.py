@@ -351,13 +351,14 @@ def load_transfers(board_dir: Path) -> list[dict]:
 def load_controls(board_dir: Path) -> list[dict]:
     """The latest control report per (protocol, judge, action model, pack, user) under ``<board>/controls/``, with
     whether it ranks; the link goes to the Markdown page beside the JSON when there is one."""
-    from ..records.controls_report import protocol_name, ranks, readable_reports
+    from ..records.controls_report import protocol_name, readable_reports
+    from .scorer import vouches
 
     latest: dict[tuple, dict] = {}
     # the controls stage checks its own files; one the board cannot read is not linked
     for path, doc in readable_reports(board_dir / "controls"):
         page = next((p for p in (path.with_suffix(".html"), path.with_suffix(".md")) if p.exists()), path)
-        ok, why = ranks(doc)
+        ok, why = vouches(doc, path)
         entry = {"protocol": protocol_name(doc), "judge": doc["judge"]["name"],
                  "fingerprint": doc["judge"]["fingerprint"], "action_model": doc["action_model"]["name"],
                  "split": f'{doc["pack"]["name"]}/{doc["user"]}', "created_at": str(doc["created_at"]),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from ..errors import DataError
 from ..records.result import ModelRef, Result, precision
 from ..records.stats import N_BOOT, summarize, summarize_by
 from ..records.verdicts import DIMENSIONS
@@ -196,13 +197,27 @@ def score_store(root: Path | str) -> dict:
     return aggregate(load_results(root), root=root, reports=latest_reports(root.parent))
 
 
+def vouches(report: dict, path: Path) -> tuple[bool, str]:
+    """Whether a (readable) control report lets results rank, and why: its ranking, when its statuses are what its
+    own numbers decide (``benchmark.controls.recheck``); otherwise it is refused and ranks nothing. A refused report
+    still counts as its user's report, so its pack cannot rank on the other user's report alone."""
+    from ..controls import recheck
+    from ..records.controls_report import ranks
+
+    try:
+        recheck(report, file=path)
+    except DataError as e:
+        return False, f"report refused: {e.message} (field {e.field})"
+    return ranks(report)
+
+
 def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     """(protocol, judge fp, judge precision, action model fp, action model precision, pack) -> ``{"ranks", "reason",
     "href"}`` of the newest control report
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
     every reported user passed, and vouches only for the prompt versions every passing user's report checked), with
     ``users``: the users of the pack that have a report."""
-    from ..records.controls_report import protocol_name, ranks, readable_reports
+    from ..records.controls_report import protocol_name, readable_reports
 
     by_user: dict[tuple, tuple] = {}
     # an unreadable report proves nothing: the results it would gate stay unranked
@@ -212,7 +227,7 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
                rep["pack"]["name"], rep["user"])
         if key not in by_user or rep["created_at"] > by_user[key][0]:
             page = path.with_suffix(".md") if path.with_suffix(".md").exists() else path
-            ok, why = ranks(rep)
+            ok, why = vouches(rep, path)
             by_user[key] = (rep["created_at"], {"ranks": ok, "reason": f"{rep['user']}: {why}",
                                                 "href": page.relative_to(board_dir).as_posix(),
                                                 "pool": pool_of(rep["train"], rep["settings"]["k"]),

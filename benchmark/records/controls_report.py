@@ -62,6 +62,11 @@ def check(doc: dict, *, file: object = None) -> None:
         if doc[field] != sum(c["status"] == status for c in doc["controls"]):
             raise DataError(f"{field} does not count the controls marked {status}", file=file, record=where,
                             field=field)
+    if "ranking" in doc:
+        recorded = (doc["ranking"]["ranks"], doc["ranking"]["reason"])
+        if recorded != ranks(doc):
+            raise DataError(f"ranking {recorded} is not what the statuses give {ranks(doc)}", file=file, record=where,
+                            field="ranking")
 
 
 def read_report(path: Path | str) -> dict:
@@ -183,10 +188,12 @@ def ranking(statuses: dict[str, str], not_run: Iterable[str] = ()) -> tuple[bool
 
 
 def ranks(report: dict) -> tuple[bool, str]:
-    """(ranks, reason) as recorded, or recomputed from the statuses for a version 1 report."""
-    if "ranking" in report:
-        return report["ranking"]["ranks"], report["ranking"]["reason"]
-    return ranking({c["name"]: c["status"] for c in report["controls"]})
+    """(ranks, reason) by ``ranking`` from the report's statuses (the controls a probe left out read N/A with the
+    reason ``NOT_RUN``). Never the recorded ``ranking`` alone: ``check`` refuses a report whose recorded ranking
+    differs (before 2026-12-01 the recorded one was trusted, so a report whose ``ranks`` was set to true with a
+    recomputed digest ranked its pack whatever its controls said)."""
+    statuses = {c["name"]: c["status"] for c in report["controls"]}
+    return ranking(statuses, [c["name"] for c in report["controls"] if c["status"] == NA and c["reason"] == NOT_RUN])
 
 
 def report_stem(report: dict) -> str:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark.cli import cli
-from benchmark.controls import CONTROLS, read_report, run_controls, write_report
+from benchmark.controls import CONTROLS, read_report, recheck, run_controls, write_report
 from benchmark.controls.run import controls_dir
 from benchmark.errors import DataError
 from benchmark.io import read_json
@@ -27,6 +27,7 @@ def _result(name: str) -> dict:
 
 def test_tiny_real_run_reports_every_control_and_validates(tiny_report):
     check(tiny_report)
+    recheck(tiny_report)  # every status is what its recorded numbers decide (the board asks it)
     assert [c["name"] for c in tiny_report["controls"]] == list(CONTROLS)
     by_name = {c["name"]: c for c in tiny_report["controls"]}
     assert by_name["no_reasoning"]["status"] == "INFO"
@@ -154,6 +155,7 @@ def test_a_likelihood_run_applies_only_its_controls(traces_file):
     assert by_name["self"]["status"] == "PASS" and by_name["self"]["counts"]["ties"] == TINY["limit"]
     assert by_name["shuffled_traces"]["status"] in ("PASS", "FAIL")
     assert report["judge"]["mode"] == "likelihood"
+    recheck(report)
     # one user: no positive control can apply, so this can never rank (whatever shuffled traces did on 2 turns)
     assert report["ranking"]["ranks"] is False
     if by_name["shuffled_traces"]["status"] == "PASS":
@@ -170,6 +172,7 @@ def test_a_probe_of_selected_controls_never_ranks(traces_file):
     assert by_name["shuffled_traces"]["reason"] == "not run (a probe of selected controls)"
     assert report["ranking"] == {"ranks": False,
                                  "reason": "a probe of selected controls (not run: wrong_user, shuffled_traces)"}
+    recheck(report)  # N/A is what a probe gives the controls it left out
 
 
 def test_wrong_user_control_needs_a_way_to_make_the_other_users_traces(build_pack_once, tmp_path):

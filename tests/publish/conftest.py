@@ -104,21 +104,46 @@ def make_result_fixture():
     return make_result
 
 
+# (wins, losses, ties) of 30 test turns and the bootstrap CI a control with that status could have measured: each
+# report entry must be what its numbers decide (benchmark.controls.recheck, which the board applies)
+_COUNTS = {("oracle", "PASS"): (28, 2, 0, 0.8, 1.0), ("wrong_user", "PASS"): (5, 25, 0, 0.05, 0.3),
+           ("self", "PASS"): (0, 0, 30, 0.5, 0.5), ("judge_injection", "FAIL"): (25, 5, 0, 0.7, 0.95),
+           ("shuffled_traces", "FAIL"): (25, 5, 0, 0.7, 0.95)}
+
+
+def _numbers(name: str, status: str) -> dict:
+    """The metric, value, counts and judge health of a report entry whose numbers decide ``status``."""
+    none = {"estimate": None, "ci_low": None, "ci_high": None}
+    if status == "N/A":
+        return {"metric": "none", "value": none, "counts": None, "judge_health": None}
+    if name == "length":
+        r = 0.1 if status == "PASS" else 0.5
+        return {"metric": "length_correlation", "value": {"estimate": r, "ci_low": r - 0.2, "ci_high": r + 0.2},
+                "counts": None, "judge_health": None}
+    wins, losses, ties, low, high = _COUNTS.get((name, status), (15, 15, 0, 0.33, 0.67))
+    ties_half = name in ("self", "judge_injection")
+    estimate = round((wins + ties / 2) / (wins + losses + ties) if ties_half else wins / (wins + losses), 6)
+    return {"metric": "win_rate_ties_half" if ties_half else "win_rate",
+            "value": {"estimate": estimate, "ci_low": low, "ci_high": high},
+            "counts": {"n": wins + losses + ties, "wins": wins, "losses": losses, "ties": ties, "invalid": 0},
+            "judge_health": {"order_flip_rate": ties / 30, "tie_rate": ties / 30, "first_position_win_rate": 0.5,
+                             "length_correlation": 0.1}}
+
+
 def make_report(pack: str, user: str, statuses: dict[str, str], *, judge: str = "smollm2-135m",
                 action_model: str = "smollm2-135m", protocol: str = "pairwise",
                 created_at: str = "2026-02-01T00:00:00Z", prompts: dict | None = PROMPTS) -> dict:
-    """A schema-valid control report whose controls have ``statuses`` (name -> PASS/FAIL/N/A); its ranking is
-    computed by the project's own rule, as ``reconbench controls`` does. ``prompts``: the prompt versions it
-    checked (default: those ``make_result`` records); None leaves the field out, as reports made before it was
-    recorded do."""
-    from benchmark.controls.definitions import CONTROLS
+    """A schema-valid control report whose controls have ``statuses`` (name -> PASS/FAIL/N/A), each with numbers
+    that decide it; its ranking is computed by the project's own rule, as ``reconbench controls`` does.
+    ``prompts``: the prompt versions it checked (default: those ``make_result`` records); None leaves the field
+    out, as reports made before it was recorded do."""
+    from benchmark.controls.definitions import CONTROLS, THRESHOLDS
     from benchmark.records.controls_report import finalize as finalize_report
     from benchmark.records.controls_report import ranking
 
-    none = {"estimate": None, "ci_low": None, "ci_high": None}
-    controls = [{"name": n, "expectation": CONTROLS[n].expectation, "comparison": None, "metric": "none",
-                 "value": none, "status": statuses.get(n, "N/A"), "reason": f"{n}: {statuses.get(n, 'N/A')}",
-                 "counts": None, "judge_health": None, "result_digest": None, "meta": {}} for n in CONTROLS]
+    controls = [{"name": n, "expectation": CONTROLS[n].expectation, "comparison": None,
+                 "status": statuses.get(n, "N/A"), "reason": f"{n}: {statuses.get(n, 'N/A')}", "result_digest": None,
+                 "meta": {}} | _numbers(n, statuses.get(n, "N/A")) for n in CONTROLS]
     ranks, why = ranking({c["name"]: c["status"] for c in controls})
     doc = {"protocol": {"name": protocol, "params": {}}, "ranking": {"ranks": ranks, "reason": why},
            "pack": {"name": pack, "train_sha256": "d" * 64, "test_sha256": "e" * 64}, "user": user, "domain": pack,
@@ -127,7 +152,7 @@ def make_report(pack: str, user: str, statuses: dict[str, str], *, judge: str = 
            "action_model": {"name": action_model, "fingerprint": FP[action_model], "backend": "transformers"},
            "judge": {"name": judge, "fingerprint": FP[judge], "backend": "transformers", "mode": "options"},
            "backward_traces": {"sha256": "c" * 64, "n_traces": 24, "source": "file"},
-           "settings": {"k": 4, "seed": 0, "max_tokens": 64, "thresholds": {}},
+           "settings": {"k": 4, "seed": 0, "max_tokens": 64, "thresholds": dict(THRESHOLDS)},
            "controls": controls, "passed": sum(c["status"] == "PASS" for c in controls),
            "failed": sum(c["status"] == "FAIL" for c in controls), "command": "pytest"}
     if prompts is not None:
