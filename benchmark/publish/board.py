@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from ..io import atomic_write_text, read_json, write_json
+from ..io import atomic_write_text, write_json
 from ..records.result import precision
 from .plot import win_rate_plot
 
@@ -337,15 +337,10 @@ def _transfer_protocol(t: dict) -> str:
 
 
 def load_transfers(board_dir: Path) -> list[dict]:
-    """Transfer matrices under ``<board>/transfer/*.json``, validated, in name order."""
-    from ..schema import validate
+    """Transfer matrices under ``<board>/transfer/*.json``, checked (``read_transfer``), in name order."""
+    from .transfer import read_transfer
 
-    out = []
-    for path in sorted((board_dir / "transfer").glob("*.json")):
-        doc = read_json(path)
-        validate("transfer", doc, file=path)
-        out.append(doc)
-    return out
+    return [read_transfer(path) for path in sorted((board_dir / "transfer").glob("*.json"))]
 
 
 def load_controls(board_dir: Path) -> list[dict]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import dumps_canonical, sha256_text, write_json
+from ..errors import DataError
+from ..io import dumps_canonical, read_json, sha256_text, write_json
+from ..records.stats import win_rate_ties_half
 from ..schema import validate
 
 
@@ -20,3 +22,25 @@ def save_transfer(doc: dict, board: Path) -> Path:
     validate("transfer", doc, file=path)
     write_json(path, doc)
     return path
+
+
+def read_transfer(path: Path | str) -> dict:
+    """A matrix from the board, checked: the schema, the digest (edited after it was made?) and every cell's
+    estimates against its counts (a cell cannot show a win rate its wins and losses do not give). Raises a
+    DataError naming the file, the cell and the field."""
+    doc = read_json(path)
+    validate("transfer", doc, file=path)
+    if doc["digest"] != digest(doc):
+        raise DataError("digest does not match the matrix's content (edited after it was made?)", file=path,
+                        field="digest")
+    for cell in doc["cells"]:
+        wins, losses, ties = cell["wins"], cell["losses"], cell["ties"]
+        given = {"win_rate": wins / (wins + losses) if wins + losses else None,
+                 "win_rate_ties_half": win_rate_ties_half(wins, losses, ties)}
+        for rate, expected in given.items():
+            estimate = cell[rate]["estimate"]
+            if (expected is None) != (estimate is None) or (expected is not None and abs(expected - estimate) > 1e-6):
+                raise DataError(f"{rate} {estimate} is not what the cell's counts give ({expected})", file=path,
+                                record=f"{cell['method']}: {cell['synthesizer']} -> {cell['action_model']}",
+                                field=f"cells/{rate}")
+    return doc

@@ -121,3 +121,27 @@ def test_board_renders_in_headless_chromium(full_board, chromium, tmp_path):
 
     pixels = imread(shot)
     assert pixels.shape[:2] == (2000, 1280) and pixels.std() > 0.05  # something was drawn, not a blank page
+
+
+def test_a_transfer_matrix_must_be_what_its_counts_give(tmp_path):
+    # the board showed any matrix that matched the schema: a cell's win rate could be typed in, digest recomputed
+    import copy
+
+    from benchmark.errors import DataError
+    from benchmark.io import read_json, write_json
+    from benchmark.paths import LEADERBOARD_DIR
+    from benchmark.publish.transfer import digest, read_transfer
+
+    published = read_json(LEADERBOARD_DIR / "transfer" / "debates-biden.json")
+    read_transfer(LEADERBOARD_DIR / "transfer" / "debates-biden.json")
+    edited = copy.deepcopy(published)
+    edited["cells"][0]["win_rate_ties_half"]["estimate"] = 0.9
+    write_json(tmp_path / "edited.json", edited)
+    with pytest.raises(DataError, match="digest does not match"):
+        read_transfer(tmp_path / "edited.json")
+    edited["digest"] = digest(edited)
+    write_json(tmp_path / "forged.json", edited)
+    with pytest.raises(DataError, match=r"win_rate_ties_half 0.9 is not what the cell's counts give \(0.5\)") as e:
+        read_transfer(tmp_path / "forged.json")
+    assert e.value.field == "cells/win_rate_ties_half"
+    assert e.value.record == "recon_select: smollm2-135m -> smollm2-135m"
