@@ -50,7 +50,8 @@ def store_path(doc: dict, root: Path) -> Path:
 
 
 def check_result(doc: dict, file: object) -> None:
-    """The checks beyond the schema: digest, summary counts against the examples, and the baseline."""
+    """The checks beyond the schema: digest, summary counts against the examples, the baseline, and that the
+    examples are as many as the test slice it states (which ones, ``leaderboard verify`` checks against the pack)."""
     if digest(doc) != doc["digest"]:
         raise DataError("digest does not match the content: the file was edited after evaluation", file=file,
                         field="digest")
@@ -68,6 +69,12 @@ def check_result(doc: dict, file: object) -> None:
         if seen != stated:
             raise DataError(f"summary counts {stated} differ from the example verdicts {seen}", file=file,
                             field=f"summary/dimensions/{dim}")
+    test = doc["test"]
+    sliced = min(test["limit"], test["n_total"]) if test["limit"] else test["n_total"]
+    if not len(doc["examples"]) == test["n_evaluated"] == sliced:
+        raise DataError(f"{len(doc['examples'])} examples for a slice of {sliced} test records (limit "
+                        f"{test['limit']}, {test['n_total']} in the split, n_evaluated {test['n_evaluated']}): a "
+                        "result holds every record of the slice it states", file=file, field="test")
     ids = [ex["id"] for ex in doc["examples"]]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)

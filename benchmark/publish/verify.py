@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DataError
-from ..evaluate.traces import traces_sha256
+from ..evaluate.traces import records_sha256, traces_sha256
 from ..records.result import precision, read_result
 from .store import check_result
 
@@ -63,7 +63,7 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
     side. ``action_model``/``judge``: LM objects to use instead of loading the recorded names (the same weights
     are checked by fingerprint)."""
     from ..evaluate import evaluate, load_splits
-    from ..evaluate.predict import other_user_pool, train_slice
+    from ..evaluate.predict import first, other_user_pool, train_slice
     from ..evaluate.protocols import get_protocol
     from ..evaluate.settings import EvalSettings
 
@@ -74,7 +74,21 @@ def verify(result_path: Path | str, method_traces: Path | str | None, baseline_t
                         field="examples/raw")
     pack, user = doc["pack"]["name"], doc["user"]
     window = doc["train"].get("window", "oldest")
-    train = train_slice(load_splits(pack, user)[0], doc["train"]["limit"], window)
+    train_all, test_all = load_splits(pack, user)
+    for split, records in (("train", train_all), ("test", test_all)):
+        if records_sha256(records) != doc["pack"][f"{split}_sha256"]:
+            raise DataError(f"the {split} split of {pack}/{user} built here is not the one the result was made on",
+                            file=result_path, field=f"pack/{split}_sha256")
+    # the examples must be the slice the result states, in order: each example's numbers are recomputed below, but
+    # a result holding only the test records its method won (limit and counts adjusted) would pass that
+    sliced = [r["id"] for r in first(test_all, doc["test"]["limit"])]
+    held = [ex["id"] for ex in doc["examples"]]
+    if held != sliced:
+        at = next((i for i, (a, b) in enumerate(zip(held, sliced)) if a != b), min(len(held), len(sliced)))
+        raise DataError(f"the examples are not the first {len(sliced)} test records of {pack}/{user} (the slice the "
+                        f"result states): they differ at position {at}", file=result_path,
+                        record=held[at] if at < len(held) else None, field="examples/id")
+    train = train_slice(train_all, doc["train"]["limit"], window)
     from ..evaluate.traces import load_traces
 
     for side, path in (("method", method_traces), ("baseline", baseline_traces)):

@@ -88,6 +88,43 @@ def test_made_up_raw_numbers_pass_the_store_but_not_verify(made, write_result):
     assert verify(honest, files["method"], files["backward"], sample=3)["checked"] == 3
 
 
+def _keep(doc: dict, keep, *, restate: bool) -> dict:
+    """``doc`` with only the examples ``keep(example)`` accepts, recomputed by the project; ``restate``: also state
+    the smaller slice (limit and n_evaluated), as a forger would."""
+    def drop(examples):
+        examples[:] = [ex for ex in examples if keep(ex)]
+
+    forged = _forge(doc, drop)
+    if restate:
+        n = len(forged["examples"])
+        forged["test"] |= {"limit": n, "n_evaluated": n}
+        forged = finalize(forged, doc["run"])
+    return forged
+
+
+def test_a_result_holding_fewer_examples_than_its_slice_is_refused(made, write_result):
+    doc, _, _ = made
+    forged = _keep(doc, lambda ex: ex["id"] != doc["examples"][-1]["id"], restate=False)
+    with pytest.raises(DataError, match=r"5 examples for a slice of 6 test records") as e:
+        publish.load_result(write_result(forged, "short.json"))
+    assert e.value.field == "test"
+
+
+def test_cherry_picked_examples_pass_the_store_but_not_verify(made, write_result):
+    # each kept example's numbers are genuine, so recomputing a sample of them cannot tell; the slice can
+    doc, files, _ = made
+    wins = [ex["id"] for ex in doc["examples"] if ex["verdicts"]["overall"]["final"] == "method"]
+    assert 0 < len(wins) < SLICE["limit"] and wins != [ex["id"] for ex in doc["examples"]][:len(wins)], \
+        "the fake backend's slice must have a loss before a win for this test to mean anything"
+    forged = _keep(doc, lambda ex: ex["id"] in wins, restate=True)
+    assert forged["summary"]["dimensions"]["overall"]["losses"] == 0
+    path = write_result(forged, "cherry.json")
+    publish.load_result(path)  # consistent with itself: the store cannot tell without the pack
+    with pytest.raises(DataError, match=r"not the first \d+ test records of pmq-sample/cameron") as e:
+        verify(path, files["method"], files["backward"], sample=2)
+    assert e.value.field == "examples/id"
+
+
 def test_verify_refuses_traces_other_than_the_recorded_ones(made, write_result):
     doc, files, _ = made
     with pytest.raises(DataError, match="method traces given are not the ones"):
