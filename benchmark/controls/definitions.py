@@ -34,7 +34,7 @@ from ..errors import DataError
 from ..evaluate import judge_health, oracle_predictions
 from ..evaluate.traces import Traces
 from ..records.controls_report import FAIL, INFO, NA, PASS
-from ..records.stats import wilson_interval, win_rate_ties_half
+from ..records.stats import rate_from_counts, same_estimate, wilson_interval
 
 BASELINE = "backward"
 ORACLE_MIN_WIN_RATE = 0.9  # "almost every non-tied pair"
@@ -311,13 +311,6 @@ THRESHOLDS = {"oracle_min_win_rate": ORACLE_MIN_WIN_RATE, "self_min_tie_rate": S
               "length_max_abs_correlation": LENGTH_MAX_ABS_CORRELATION}
 
 
-def _estimate_from_counts(metric: str, counts: dict) -> float | None:
-    wins, losses, ties = counts["wins"], counts["losses"], counts["ties"]
-    if metric == "win_rate":
-        return wins / (wins + losses) if wins + losses else None
-    return win_rate_ties_half(wins, losses, ties)
-
-
 def decide_entry(entry: dict) -> str:
     """The status a report entry's own recorded numbers (value, counts, judge health) give by this version's rules:
     what ``check_<control>`` decided from the whole result, minus what only the result holds (self's "predictions
@@ -378,9 +371,10 @@ def recheck(report: dict, *, file: object = None) -> None:
             raise DataError(f"{control} applies to the {name} protocol and this report is no probe, so it cannot be "
                             f"N/A", file=file, record=where, field=field)
         if entry["counts"] is not None and entry["metric"] in ("win_rate", "win_rate_ties_half"):
-            expected = _estimate_from_counts(entry["metric"], entry["counts"])
+            n = entry["counts"]
+            expected = rate_from_counts(entry["metric"], n["wins"], n["losses"], n["ties"])
             estimate = entry["value"]["estimate"]
-            if (expected is None) != (estimate is None) or (expected is not None and abs(expected - estimate) > 1e-6):
+            if not same_estimate(estimate, expected):
                 raise DataError(f"{control}'s estimate {estimate} is not what its counts give ({expected})",
                                 file=file, record=where, field=f"controls/{control}/value")
         decided = decide_entry(entry)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..io import dumps_canonical, read_json, sha256_text, write_json
-from ..records.stats import win_rate_ties_half
+from ..records.stats import rate_from_counts, same_estimate
 from ..schema import validate
 
 
@@ -35,11 +35,9 @@ def read_transfer(path: Path | str) -> dict:
                         field="digest")
     for cell in doc["cells"]:
         wins, losses, ties = cell["wins"], cell["losses"], cell["ties"]
-        given = {"win_rate": wins / (wins + losses) if wins + losses else None,
-                 "win_rate_ties_half": win_rate_ties_half(wins, losses, ties)}
-        for rate, expected in given.items():
-            estimate = cell[rate]["estimate"]
-            if (expected is None) != (estimate is None) or (expected is not None and abs(expected - estimate) > 1e-6):
+        for rate in ("win_rate", "win_rate_ties_half"):
+            estimate, expected = cell[rate]["estimate"], rate_from_counts(rate, wins, losses, ties)
+            if not same_estimate(estimate, expected):
                 raise DataError(f"{rate} {estimate} is not what the cell's counts give ({expected})", file=path,
                                 record=f"{cell['method']}: {cell['synthesizer']} -> {cell['action_model']}",
                                 field=f"cells/{rate}")

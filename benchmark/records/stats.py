@@ -41,6 +41,18 @@ def win_rate(wins: int, losses: int) -> float | None:
     return wins / (wins + losses) if wins + losses else None
 
 
+def rate_from_counts(rate: str, wins: int, losses: int, ties: int) -> float | None:
+    """``win_rate`` (ties excluded) or ``win_rate_ties_half`` from the counts: what a recorded estimate of that name
+    must equal (the store, the controls recheck and the transfer matrices check it, to 1e-6: files round to six
+    places)."""
+    return win_rate(wins, losses) if rate == "win_rate" else win_rate_ties_half(wins, losses, ties)
+
+
+def same_estimate(recorded: float | None, expected: float | None) -> bool:
+    """Whether a recorded estimate is ``expected`` (both None, or within the six places files keep)."""
+    return (recorded is None) == (expected is None) and (expected is None or abs(expected - recorded) <= 1e-6)
+
+
 def wilson_interval(wins: int, losses: int, confidence: float = 0.95) -> tuple[float, float] | None:
     """The Wilson score interval of the win rate (ties excluded), from scipy; None when nothing was decided.
     Unlike the percentile bootstrap it does not collapse to a point when every decided pair went the same way, so
