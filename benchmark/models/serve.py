@@ -17,6 +17,12 @@ Endpoints:
   ``echo=True``). A string prompt is tokenized with the tokenizer's special tokens (as vLLM's server does); the
   completions are cached like every other call (method ``completion``, keyed by the prompt's token ids).
 
+Limits: whoever can reach the socket (a submission's container, with ``needs_lm_endpoint``) is untrusted, and
+requests run one at a time, so one greedy request would stall every later one, or exhaust memory. A request body
+over ``MAX_BODY_BYTES`` is refused with 413 (never held beyond the limit); ``max_tokens`` above
+``MAX_NEW_TOKENS``, ``n`` above ``MAX_N`` or more than ``MAX_PROMPTS`` prompts in one request with 400, naming the
+parameter and the limit (``create_app(lm, limits=...)`` takes others).
+
 Streams are buffered: the whole answer is computed first (the backends have no token callback), then sent as
 chunks, one per word. Requests run one at a time: the model is one set of weights, and batching happens inside a
 request."""
@@ -30,6 +36,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import StreamingResponse
@@ -39,6 +46,67 @@ from ..errors import DataError
 from ._base import LM, GenParams, Timer
 
 MAX_LOGPROBS = 20
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a request body: a few hundred long prompts
+MAX_NEW_TOKENS = 4096  # max_tokens of one completion
+MAX_N = 16  # completions per prompt
+MAX_PROMPTS = 256  # prompts in one /v1/completions request
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the server (see the module's docstring)."""
+
+    body_bytes: int = MAX_BODY_BYTES
+    new_tokens: int = MAX_NEW_TOKENS
+    n: int = MAX_N
+    prompts: int = MAX_PROMPTS
+
+    def check(self, *, max_tokens: int, n: int, prompts: int = 1) -> None:
+        for name, value, cap in (("max_tokens", max_tokens, self.new_tokens), ("n", n, self.n),
+                                 ("prompts", prompts, self.prompts)):
+            if value > cap:
+                raise HTTPException(400, f"{name} = {value} is over this server's limit of {cap}")
+
+
+class _BodyLimit:
+    """ASGI middleware: a request whose body is over ``limit`` bytes gets 413. A declared ``content-length`` over
+    the limit is refused before anything is read; otherwise the body is read here, at most ``limit`` bytes of it
+    (one more chunk and it is refused), and handed on whole, so no request is ever held beyond the limit."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(send)
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await self._refuse(send)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send):
+        body = json.dumps({"detail": f"request body over this server's limit of {self.limit} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 class ChatRequest(BaseModel):
@@ -76,9 +144,10 @@ class CompletionRequest(BaseModel):
     stream_options: dict | None = None
 
 
-def create_app(lm: LM) -> FastAPI:
-    """The FastAPI application serving ``lm`` (any backend wrapped by the cache)."""
+def create_app(lm: LM, limits: Limits = Limits()) -> FastAPI:
+    """The FastAPI application serving ``lm`` (any backend wrapped by the cache), with the request ``limits``."""
     app = FastAPI(title="reconbench serve")
+    app.add_middleware(_BodyLimit, limit=limits.body_bytes)
     lock = threading.Lock()
 
     def check_model(model: str | None) -> None:
@@ -101,6 +170,7 @@ def create_app(lm: LM) -> FastAPI:
         check_model(req.model)
         if req.stream and req.continue_final_message:
             raise HTTPException(400, "continue_final_message cannot be streamed")
+        limits.check(max_tokens=req.max_completion_tokens or req.max_tokens or 0, n=req.n)
         with lock:
             before = lm.usage.total
             try:
@@ -126,6 +196,9 @@ def create_app(lm: LM) -> FastAPI:
         max_tokens = 16 if req.max_tokens is None else req.max_tokens
         if max_tokens < 0 or req.n < 1:
             raise HTTPException(400, f"need max_tokens >= 0 and n >= 1, got {max_tokens} and {req.n}")
+        limits.check(max_tokens=max_tokens, n=req.n,
+                     prompts=len(req.prompt) if isinstance(req.prompt, list) and req.prompt
+                     and not isinstance(req.prompt[0], int) else 1)
         if req.logprobs is not None and not 0 <= req.logprobs <= MAX_LOGPROBS:
             raise HTTPException(400, f"logprobs must be between 0 and {MAX_LOGPROBS}")
         prompts = _prompt_list(req.prompt)

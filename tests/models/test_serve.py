@@ -240,3 +240,36 @@ def test_completions_go_through_the_cache(lm):
     assert first.status_code == again.status_code == 200
     assert lm.usage.total.cache_hits == hits + 1
     assert first.json()["choices"] == again.json()["choices"]
+
+
+def test_requests_over_the_servers_limits_are_refused_before_any_work(lm):
+    """Whoever reaches the socket is untrusted (a submission's container) and requests run one at a time: a body
+    too large to hold, or a request for too many tokens, completions or prompts, is refused with the limit named,
+    and the model is never called."""
+    from fastapi.testclient import TestClient
+
+    from benchmark.models.serve import Limits, create_app
+
+    app = TestClient(create_app(lm, Limits(body_bytes=4096, new_tokens=64, n=2, prompts=3)))
+    calls = lm.usage.total.calls
+    big = app.post("/v1/completions", json={"model": MODEL, "prompt": "x" * 10_000, "max_tokens": 1})
+    assert big.status_code == 413 and "limit of 4096 bytes" in big.json()["detail"]
+
+    def chunks():  # no content-length: counted as it arrives
+        for _ in range(10):
+            yield b" " * 1000
+
+    streamed = app.post("/v1/completions", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413, streamed.text
+    for path, body, message in (
+            ("/v1/completions", {"prompt": "Hi", "max_tokens": 10**9}, "max_tokens = 1000000000 is over"),
+            ("/v1/completions", {"prompt": "Hi", "max_tokens": 1, "n": 1000}, "n = 1000 is over this server's limit"),
+            ("/v1/completions", {"prompt": ["a", "b", "c", "d"], "max_tokens": 1}, "prompts = 4 is over"),
+            ("/v1/chat/completions", {"messages": CHOICE, "max_tokens": 65}, "max_tokens = 65 is over"),
+            ("/v1/chat/completions", {"messages": CHOICE, "max_completion_tokens": 10**6, "n": 1},
+             "max_tokens = 1000000 is over")):
+        r = app.post(path, json={"model": MODEL, **body})
+        assert r.status_code == 400 and message in r.json()["detail"], (path, r.text)
+    assert lm.usage.total.calls == calls
+    ok = app.post("/v1/completions", json={"model": MODEL, "prompt": [[1, 2, 3]], "max_tokens": 2})
+    assert ok.status_code == 200, ok.text  # one prompt of token ids counts as one
