@@ -220,8 +220,9 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     from ..records.controls_report import protocol_name, readable_reports
 
     by_user: dict[tuple, tuple] = {}
+    refused: list = []
     # an unreadable report proves nothing: the results it would gate stay unranked
-    for path, rep in readable_reports(board_dir / "controls"):
+    for path, rep in readable_reports(board_dir / "controls", refused):
         key = (protocol_name(rep), rep["judge"]["fingerprint"], precision(rep["judge"]),
                rep["action_model"]["fingerprint"], precision(rep["action_model"]),
                rep["pack"]["name"], rep["user"])
@@ -231,7 +232,8 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
             by_user[key] = (rep["created_at"], {"ranks": ok, "reason": f"{rep['user']}: {why}",
                                                 "href": page.relative_to(board_dir).as_posix(),
                                                 "pool": pool_of(rep["train"], rep["settings"]["k"]),
-                                                "prompts": rep.get("prompts")})
+                                                "prompts": rep.get("prompts"),
+                                                "folder": path.parent.relative_to(board_dir).as_posix()})
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
         entry = by_user[key][1]
@@ -245,4 +247,16 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
             mine, theirs = out[pack_key]["prompts"], entry["prompts"]
             out[pack_key]["prompts"] = (None if mine is None or theirs is None else
                                         {pid: h for pid, h in mine.items() if theirs.get(pid) == h})
+    # A file that cannot be read as a report must not make its user "unreported" either, or breaking the failing
+    # user's report (an edited status without a recomputed digest) would let the pack rank on the other user's
+    # report alone: by its path (``<protocol>/<judge>/<pack>--<user>.json``, as write_report names it) it blocks
+    # that pack for the reports in its folder.
+    for path, error in refused:
+        rel = path.relative_to(board_dir)
+        pack, sep, user = path.stem.partition("--")
+        for pack_key, entry in out.items():
+            if sep and pack_key[-1] == pack and entry["folder"] == rel.parent.as_posix():
+                entry.update(ranks=False, users=entry["users"] | {user},
+                             reason=f"{user}: report {rel.as_posix()} refused: {error.message}"
+                                    + (f" (field {error.field})" if error.field else ""))
     return out

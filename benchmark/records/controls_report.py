@@ -76,14 +76,18 @@ def read_report(path: Path | str) -> dict:
     return doc
 
 
-def readable_reports(root: Path) -> Iterator[tuple[Path, dict]]:
+def readable_reports(root: Path, refused: list[tuple[Path, DataError]] | None = None) -> Iterator[tuple[Path, dict]]:
     """``(path, report)`` for every report file under ``root`` that reads and validates, in path order (the index
-    is not a report; a file that does not validate proves nothing, so readers of the board skip it)."""
+    is not a report; a file that does not validate proves nothing, so readers of the board skip it). ``refused``:
+    where the skipped files go, with why (the scorer makes them block their pack)."""
     for path in sorted(p for p in root.rglob("*.json") if p.name != INDEX) if root.is_dir() else []:
         try:
-            yield path, read_report(path)
-        except DataError:
+            doc = read_report(path)
+        except DataError as e:
+            if refused is not None:
+                refused.append((path, e))
             continue
+        yield path, doc
 
 
 def _value(v: dict) -> str:

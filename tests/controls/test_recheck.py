@@ -131,3 +131,28 @@ def test_a_forged_report_does_not_rank_its_pack_on_the_board(trump, tmp_path):
     reasons = " ".join(r["controls"]["reason"] for r in rows)
     assert ("trump: report refused: wrong_user is recorded PASS, but its recorded numbers decide FAIL "
             "(field controls/wrong_user/status)") in reasons
+
+
+@pytest.mark.parametrize("how", ["status typed, digest left", "not JSON"])
+def test_a_broken_report_blocks_its_pack_instead_of_leaving_its_user_unreported(trump, tmp_path, how):
+    """Skipping an unreadable report would make its user unreported, and the pack would then rank on the other
+    user's passing report alone (biden's): the easiest forgery of all, an edited status whose digest no longer
+    matches, would have ranked debates/biden. By its path the broken file blocks its pack."""
+    board = tmp_path / "leaderboard"
+    for sub in ("results", "controls"):
+        shutil.copytree(paths.LEADERBOARD_DIR / sub, board / sub)
+    publish.build(board)
+    honest = read_json(board / "scores.json")["rows"]
+    target = board / TRUMP.relative_to(paths.LEADERBOARD_DIR)
+    if how == "not JSON":
+        target.write_text("{", encoding="utf-8")
+    else:
+        edited = copy.deepcopy(trump)
+        next(c for c in edited["controls"] if c["name"] == "wrong_user")["status"] = "PASS"
+        write_json(target, edited)
+    publish.build(board)
+    rows = read_json(board / "scores.json")["rows"]
+    assert [(r["method"], r["users"], r["controls"]["ranks"]) for r in rows] == \
+        [(r["method"], r["users"], r["controls"]["ranks"]) for r in honest]
+    reason = "trump: report controls/likelihood/smollm2-135m/debates--trump.json refused: "
+    assert any(reason in r["controls"]["reason"] for r in rows if not r["controls"]["ranks"])
