@@ -69,7 +69,9 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     (protocol, judge, action model) on its pack passed, with the same demonstration pool (training limit, window,
     k: the controls showed the pool decides whether the wrong user is told apart) and the same prompt versions
     (every prompt the result used, with the same hash: a judge prompt changed after the controls ran is not what
-    they checked; a report that does not record its prompts vouches for nothing). ``reports``: (protocol, judge fp,
+    they checked; a report that does not record its prompts vouches for nothing), and the same decision parameters
+    of its protocol (a tie band chosen after the fact moves the win rate: RECON-GRPO on forum/steeeeve goes from
+    33% to 62.5% with ``tie_band`` 0.005 instead of the 0.0 the controls checked). ``reports``: (protocol, judge fp,
     judge precision, action fp, action precision, pack) -> the latest report's ``{"ranks", "reason", "href"}``,
     ``pool``, ``prompts`` and ``users`` (see ``latest_reports``); a result made in another precision than the
     report (bfloat16 on a GPU, float32 on the CPU) finds none.
@@ -102,6 +104,14 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                     "reason": f"{pack}: the controls checked the prompts {', '.join(sorted(checked))}; this result "
                               f"used {', '.join(changed)}, which they did not check (or another text under that "
                               "name)"}
+    if rep["ranks"] and "params" in rep:
+        mine = result.doc.get("protocol", {}).get("params", {})
+        if mine != rep["params"]:
+            checked = ("different ones for different users" if rep["params"] is None else
+                       _describe_params(rep["params"]))
+            return {"ranks": False, "href": rep["href"],
+                    "reason": f"{pack}: the controls checked the protocol's decision parameters {checked}; this "
+                              f"result was decided with {_describe_params(mine)}"}
     if rep["ranks"] and "users" in rep and result.user not in rep["users"]:
         # the pack's other users passed, but nothing checked the yardstick on this user's own test turns
         return {"ranks": False, "href": rep["href"],
@@ -109,6 +119,10 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                           f"{', '.join(sorted(rep['users']))}; a result ranks only when its own user split was "
                           "checked)"}
     return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
+
+
+def _describe_params(params: dict) -> str:
+    return "(none)" if not params else ", ".join(f"{k} = {v}" for k, v in sorted(params.items()))
 
 
 def aggregate(results: list[tuple[Path, dict]], *, root: Path | None = None, seed: int = BOOT_SEED,
@@ -233,6 +247,7 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
                                                 "href": page.relative_to(board_dir).as_posix(),
                                                 "pool": pool_of(rep["train"], rep["settings"]["k"]),
                                                 "prompts": rep.get("prompts"),
+                                                "params": rep.get("protocol", {}).get("params", {}),
                                                 "folder": path.parent.relative_to(board_dir).as_posix()})
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
@@ -247,6 +262,8 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
             mine, theirs = out[pack_key]["prompts"], entry["prompts"]
             out[pack_key]["prompts"] = (None if mine is None or theirs is None else
                                         {pid: h for pid, h in mine.items() if theirs.get(pid) == h})
+            if out[pack_key]["params"] != entry["params"]:  # and only for decision parameters both checked
+                out[pack_key]["params"] = None
     # A file that cannot be read as a report must not make its user "unreported" either, or breaking the failing
     # user's report (an edited status without a recomputed digest) would let the pack rank on the other user's
     # report alone: by its path (``<protocol>/<judge>/<pack>--<user>.json``, as write_report names it) it blocks

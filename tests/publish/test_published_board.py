@@ -46,3 +46,26 @@ def test_the_published_board_has_a_decided_ranked_group_and_greys_the_rest(tmp_p
     assert f'data-ranked-rows="{len(ranked)}"' in plot and "(unranked)" in plot
     greyed = html[html.index('data-ranked="false"'):]
     assert "not ranked" in greyed[:greyed.index("</section>")]
+
+
+def test_a_result_decided_with_other_protocol_parameters_than_the_controls_checked_does_not_rank(tmp_path):
+    """The store accepts a result re-decided with another tie band (its verdicts are what its raw numbers give under
+    the parameters it records), and the band moves the win rate: RECON-GRPO on forum/steeeeve is 19 won, 38 lost
+    (33%) with the 0.0 the controls checked, 5 won, 3 lost (62.5%) with 0.005. Such a result must not rank under
+    controls that checked another band (before 2026-12-01 it did)."""
+    from benchmark.evaluate.rescore import rescore
+    from benchmark.io import write_json
+    from benchmark.records.result import read_result
+
+    board = _copy_board(tmp_path)
+    path = next((board / "results" / "forum" / "steeeeve").glob("recon_grpo--*--likelihood.json"))
+    shopped = rescore(read_result(path), params={"tie_band": 0.005})
+    assert shopped["summary"]["dimensions"]["overall"]["win_rate"]["estimate"] == 0.625
+    write_json(path, shopped)
+    publish.build(board)
+    rows = [r for r in read_json(board / "scores.json")["rows"] if r["method"] == "recon_grpo"]
+    ranked = [r for r in rows if r["controls"]["ranks"]]
+    assert ranked and all("forum/steeeeve" not in r["users"] for r in ranked)
+    (unranked,) = [r for r in rows if "forum/steeeeve" in r["users"]]
+    assert ("forum: the controls checked the protocol's decision parameters tie_band = 0.0; this result was decided "
+            "with tie_band = 0.005") in unranked["controls"]["reason"]
