@@ -71,8 +71,10 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     (every prompt the result used, with the same hash: a judge prompt changed after the controls ran is not what
     they checked; a report that does not record its prompts vouches for nothing), and the same decision parameters
     of its protocol (a tie band chosen after the fact moves the win rate: RECON-GRPO on forum/steeeeve goes from
-    33% to 62.5% with ``tie_band`` 0.005 instead of the 0.0 the controls checked). ``reports``: (protocol, judge fp,
-    judge precision, action fp, action precision, pack) -> the latest report's ``{"ranks", "reason", "href"}``,
+    33% to 62.5% with ``tie_band`` 0.005 instead of the 0.0 the controls checked), and the same generation settings
+    where they matter (``_generation``: the predictions' max_tokens and seed, the judge's mode). ``reports``:
+    (protocol, judge fp, judge precision, action fp, action precision, pack) -> the latest report's
+    ``{"ranks", "reason", "href"}``,
     ``pool``, ``prompts`` and ``users`` (see ``latest_reports``); a result made in another precision than the
     report (bfloat16 on a GPU, float32 on the CPU) finds none.
     A result that records no pool (made before the pool was recorded) is gated by the pack alone. A result whose
@@ -112,6 +114,15 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
             return {"ranks": False, "href": rep["href"],
                     "reason": f"{pack}: the controls checked the protocol's decision parameters {checked}; this "
                               f"result was decided with {_describe_params(mine)}"}
+    if rep["ranks"] and "generation" in rep:
+        mine = _generation(result.protocol, result.judge.mode, result.doc["settings"]["prediction"]["max_tokens"],
+                           result.doc["seeds"]["generation"])
+        if mine != rep["generation"]:
+            checked = ("different ones for different users" if rep["generation"] is None else
+                       _describe_params(rep["generation"]))
+            return {"ranks": False, "href": rep["href"],
+                    "reason": f"{pack}: the controls checked the predictions and judge made with {checked}; this "
+                              f"result used {_describe_params(mine)}"}
     if rep["ranks"] and "users" in rep and result.user not in rep["users"]:
         # the pack's other users passed, but nothing checked the yardstick on this user's own test turns
         return {"ranks": False, "href": rep["href"],
@@ -119,6 +130,19 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                           f"{', '.join(sorted(rep['users']))}; a result ranks only when its own user split was "
                           "checked)"}
     return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
+
+
+def _generation(protocol: str, judge_mode: str | None, max_tokens: int, seed: int) -> dict:
+    """The settings besides the decision parameters that change a result's numbers under ``protocol``: the
+    predictions' length cap and seed where the protocol generates predictions, the judge's mode where it has a judge
+    (a report records them as ``settings.max_tokens``, ``settings.seed`` and ``judge.mode``)."""
+    from ..evaluate.protocols import PROTOCOLS
+
+    proto = PROTOCOLS.get(protocol)
+    if proto is None:
+        return {"protocol": protocol}
+    return ({"max_tokens": max_tokens, "seed": seed} if proto.predicts else {}) | (
+        {"judge_mode": judge_mode} if proto.uses_judge else {})
 
 
 def _describe_params(params: dict) -> str:
@@ -248,6 +272,9 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
                                                 "pool": pool_of(rep["train"], rep["settings"]["k"]),
                                                 "prompts": rep.get("prompts"),
                                                 "params": rep.get("protocol", {}).get("params", {}),
+                                                "generation": _generation(protocol_name(rep), rep["judge"]["mode"],
+                                                                          rep["settings"]["max_tokens"],
+                                                                          rep["settings"]["seed"]),
                                                 "folder": path.parent.relative_to(board_dir).as_posix()})
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
@@ -262,8 +289,9 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
             mine, theirs = out[pack_key]["prompts"], entry["prompts"]
             out[pack_key]["prompts"] = (None if mine is None or theirs is None else
                                         {pid: h for pid, h in mine.items() if theirs.get(pid) == h})
-            if out[pack_key]["params"] != entry["params"]:  # and only for decision parameters both checked
-                out[pack_key]["params"] = None
+            for field in ("params", "generation"):  # and only for decision and generation settings both checked
+                if out[pack_key][field] != entry[field]:
+                    out[pack_key][field] = None
     # A file that cannot be read as a report must not make its user "unreported" either, or breaking the failing
     # user's report (an edited status without a recomputed digest) would let the pack rank on the other user's
     # report alone: by its path (``<protocol>/<judge>/<pack>--<user>.json``, as write_report names it) it blocks

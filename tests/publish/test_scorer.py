@@ -122,6 +122,39 @@ def test_a_result_ranks_only_with_the_demonstration_pool_its_controls_passed_wit
             "used the oldest 8 training turns, k = 4") in rows["other"]["controls"]["reason"]
 
 
+def test_a_result_ranks_only_with_the_generation_settings_its_controls_checked(make_result, make_report, tmp_path):
+    """Longer predictions, another seed or another judge mode give other verdicts than the controls checked: the
+    report vouches only for results made with its own (a pairwise report: max_tokens 64, seed 0, mode options)."""
+    from benchmark.io import write_json
+    from benchmark.publish.scorer import aggregate, latest_reports
+    from benchmark.records.result import finalize
+
+    board = tmp_path / "board"
+    write_json(board / "controls/pairwise/smollm2/debates--biden.json", make_report("debates", "biden", PASSING))
+
+    def made(method: str, change) -> dict:
+        doc = make_result(method, "debates", "biden", ["method"] * 6 + ["baseline"] * 2)
+        doc = {k: v for k, v in doc.items() if k not in ("digest", "run")}
+        change(doc)
+        return finalize(doc, {"created_at": "2026-01-02T03:04:05Z", "costs": {}})
+
+    def longer(doc):
+        doc["settings"]["prediction"]["max_tokens"] = 512
+
+    def reseeded(doc):
+        doc["seeds"]["generation"] = 7
+
+    results = [(tmp_path / f"{m}.json", made(m, c)) for m, c in (("same", lambda d: None), ("longer", longer),
+                                                                   ("reseeded", reseeded))]
+    rows = {r["method"]: r for r in aggregate(results, reports=latest_reports(board))["rows"]}
+    assert rows["same"]["controls"]["ranks"]
+    assert not rows["longer"]["controls"]["ranks"] and not rows["reseeded"]["controls"]["ranks"]
+    assert ("the controls checked the predictions and judge made with judge_mode = options, max_tokens = 64, "
+            "seed = 0; this result used judge_mode = options, max_tokens = 512, seed = 0"
+            in rows["longer"]["controls"]["reason"])
+    assert "this result used judge_mode = options, max_tokens = 64, seed = 7" in rows["reseeded"]["controls"]["reason"]
+
+
 def test_a_result_ranks_only_with_the_prompt_versions_its_controls_checked(make_result, make_report, tmp_path):
     """A judge prompt changed after the controls ran is not what they checked: the report vouches only for results
     whose every prompt it recorded with the same hash, and a report that records no prompts vouches for nothing."""
