@@ -15,12 +15,13 @@ from .definitions import (
            Inputs,
            Measurement,
            derangement,
+           generation_settings,
            length_correlation,
            recheck,
            shuffle_traces,
 )
 from .run import run_controls
 
-__all__ = ["CONTROLS", "Comparison", "Control", "Inputs", "Measurement", "derangement",
+__all__ = ["CONTROLS", "Comparison", "Control", "Inputs", "Measurement", "derangement", "generation_settings",
            "length_correlation", "markdown", "read_report", "recheck", "run_controls", "shuffle_traces", "table",
            "write_index", "write_report"]

@@ -381,3 +381,18 @@ def recheck(report: dict, *, file: object = None) -> None:
         if status != decided and not (control == "self" and status == FAIL):
             raise DataError(f"{control} is recorded {status}, but its recorded numbers decide {decided}",
                             file=file, record=where, field=field)
+
+
+def generation_settings(protocol: str, judge_mode: str | None, max_tokens: int, seed: int) -> dict:
+    """The settings besides the decision parameters that change a result's numbers under ``protocol``, i.e. what a
+    report checked and a result must share to be vouched for: the predictions' length cap and seed where the protocol
+    generates predictions, the judge's mode where it has a judge (a report records them as ``settings.max_tokens``,
+    ``settings.seed`` and ``judge.mode``; a result as ``settings.prediction.max_tokens``, ``seeds.generation`` and
+    ``judge.mode``)."""
+    from ..evaluate.protocols import PROTOCOLS
+
+    proto = PROTOCOLS.get(protocol)
+    if proto is None:
+        return {"protocol": protocol}
+    return ({"max_tokens": max_tokens, "seed": seed} if proto.predicts else {}) | (
+        {"judge_mode": judge_mode} if proto.uses_judge else {})

@@ -72,7 +72,8 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     they checked; a report that does not record its prompts vouches for nothing), and the same decision parameters
     of its protocol (a tie band chosen after the fact moves the win rate: RECON-GRPO on forum/steeeeve goes from
     33% to 62.5% with ``tie_band`` 0.005 instead of the 0.0 the controls checked), and the same generation settings
-    where they matter (``_generation``: the predictions' max_tokens and seed, the judge's mode). ``reports``:
+    where they matter (``benchmark.controls.generation_settings``: the predictions' max_tokens and seed, the
+    judge's mode). ``reports``:
     (protocol, judge fp, judge precision, action fp, action precision, pack) -> the latest report's
     ``{"ranks", "reason", "href"}``,
     ``pool``, ``prompts`` and ``users`` (see ``latest_reports``); a result made in another precision than the
@@ -80,6 +81,8 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
     A result that records no pool (made before the pool was recorded) is gated by the pack alone. A result whose
     own user split has no report does not rank even when the pack's other users passed (``users`` in ``reports``:
     the users with a report): the wrong-user control checks the yardstick on one user's test turns only."""
+    from ..controls import generation_settings
+
     pack = result.pack
     rep = reports.get((result.protocol, result.judge.fingerprint, result.judge.precision,
                        result.action_model.fingerprint, result.action_model.precision, pack))
@@ -115,8 +118,9 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                     "reason": f"{pack}: the controls checked the protocol's decision parameters {checked}; this "
                               f"result was decided with {_describe_params(mine)}"}
     if rep["ranks"] and "generation" in rep:
-        mine = _generation(result.protocol, result.judge.mode, result.doc["settings"]["prediction"]["max_tokens"],
-                           result.doc["seeds"]["generation"])
+        mine = generation_settings(result.protocol, result.judge.mode,
+                                   result.doc["settings"]["prediction"]["max_tokens"],
+                                   result.doc["seeds"]["generation"])
         if mine != rep["generation"]:
             checked = ("different ones for different users" if rep["generation"] is None else
                        _describe_params(rep["generation"]))
@@ -130,19 +134,6 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                           f"{', '.join(sorted(rep['users']))}; a result ranks only when its own user split was "
                           "checked)"}
     return {"ranks": rep["ranks"], "reason": f"{pack}: {rep['reason']}", "href": rep["href"]}
-
-
-def _generation(protocol: str, judge_mode: str | None, max_tokens: int, seed: int) -> dict:
-    """The settings besides the decision parameters that change a result's numbers under ``protocol``: the
-    predictions' length cap and seed where the protocol generates predictions, the judge's mode where it has a judge
-    (a report records them as ``settings.max_tokens``, ``settings.seed`` and ``judge.mode``)."""
-    from ..evaluate.protocols import PROTOCOLS
-
-    proto = PROTOCOLS.get(protocol)
-    if proto is None:
-        return {"protocol": protocol}
-    return ({"max_tokens": max_tokens, "seed": seed} if proto.predicts else {}) | (
-        {"judge_mode": judge_mode} if proto.uses_judge else {})
 
 
 def _describe_params(params: dict) -> str:
@@ -255,6 +246,7 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
     under ``<board>/controls`` for it (ties between users of a pack: a failing one wins, so a pack ranks only when
     every reported user passed, and vouches only for the prompt versions every passing user's report checked), with
     ``users``: the users of the pack that have a report."""
+    from ..controls import generation_settings
     from ..records.controls_report import protocol_name, readable_reports
 
     by_user: dict[tuple, tuple] = {}
@@ -272,9 +264,9 @@ def latest_reports(board_dir: Path) -> dict[tuple, dict]:
                                                 "pool": pool_of(rep["train"], rep["settings"]["k"]),
                                                 "prompts": rep.get("prompts"),
                                                 "params": rep.get("protocol", {}).get("params", {}),
-                                                "generation": _generation(protocol_name(rep), rep["judge"]["mode"],
-                                                                          rep["settings"]["max_tokens"],
-                                                                          rep["settings"]["seed"]),
+                                                "generation": generation_settings(
+                                                    protocol_name(rep), rep["judge"]["mode"],
+                                                    rep["settings"]["max_tokens"], rep["settings"]["seed"]),
                                                 "folder": path.parent.relative_to(board_dir).as_posix()})
     out: dict[tuple, dict] = {}
     for key in sorted(by_user):
