@@ -79,16 +79,23 @@ def _no_constant(name: str):
     raise UnacceptableJSON(f"{name} is not JSON")
 
 
-def depth_ok(doc: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``doc`` nests at most ``limit`` levels (iteratively: no recursion on hostile input)."""
+def _check_tree(doc: Any) -> None:
+    """Raise UnacceptableJSON when ``doc`` nests deeper than ``MAX_JSON_DEPTH`` levels or holds a string (value or
+    key) that cannot be encoded to UTF-8; one iterative walk (no recursion on hostile input)."""
     stack = [(doc, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            if depth > limit:
-                return False
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return True
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise UnacceptableJSON(f"text that is not valid Unicode ({e.reason}: "
+                                       f"{ascii(e.object[e.start:e.end])})") from None
+        elif isinstance(node, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise UnacceptableJSON(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
 
 
 def loads_bounded(text: str) -> Any:
@@ -96,18 +103,11 @@ def loads_bounded(text: str) -> Any:
     ``UnacceptableJSON`` for JSON nested deeper than ``MAX_JSON_DEPTH``, an integer longer than ``MAX_INT_DIGITS``
     digits, ``NaN``/``Infinity`` or a number out of range, or a string that cannot be encoded (an escaped lone
     surrogate such as ``\\udc80``)."""
-    too_deep = f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)"
     try:
         doc = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
     except RecursionError:
-        raise UnacceptableJSON(too_deep) from None
-    if not depth_ok(doc):
-        raise UnacceptableJSON(too_deep)
-    try:
-        json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise UnacceptableJSON(f"text that is not valid Unicode ({e.reason}: {ascii(e.object[e.start:e.end])})") \
-            from None
+        raise UnacceptableJSON(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    _check_tree(doc)
     return doc
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..evaluate import judge_health, oracle_predictions
+from ..evaluate.protocols import PROTOCOLS
 from ..evaluate.traces import Traces
 from ..records.controls_report import FAIL, INFO, NA, PASS
 from ..records.stats import rate_from_counts, same_estimate, wilson_interval
@@ -341,7 +342,6 @@ def recheck(report: dict, *, file: object = None) -> None:
     result holds); N/A is accepted only where this version gives it (a control the protocol does not have, one a
     probe left out, wrong user without another user's pool, length in a probe). Numbers that were made up
     consistently pass this check; only a rerun of the report's command can tell (``command`` is recorded)."""
-    from ..evaluate.protocols import PROTOCOLS
     from ..records.controls_report import NOT_RUN, protocol_name
 
     where = f"controls report {report['pack']['name']}/{report['user']}"
@@ -389,8 +389,6 @@ def generation_settings(protocol: str, judge_mode: str | None, max_tokens: int, 
     generates predictions, the judge's mode where it has a judge (a report records them as ``settings.max_tokens``,
     ``settings.seed`` and ``judge.mode``; a result as ``settings.prediction.max_tokens``, ``seeds.generation`` and
     ``judge.mode``)."""
-    from ..evaluate.protocols import PROTOCOLS
-
     proto = PROTOCOLS.get(protocol)
     if proto is None:
         return {"protocol": protocol}

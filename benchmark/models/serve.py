@@ -196,12 +196,10 @@ def create_app(lm: LM, limits: Limits = Limits()) -> FastAPI:
         max_tokens = 16 if req.max_tokens is None else req.max_tokens
         if max_tokens < 0 or req.n < 1:
             raise HTTPException(400, f"need max_tokens >= 0 and n >= 1, got {max_tokens} and {req.n}")
-        limits.check(max_tokens=max_tokens, n=req.n,
-                     prompts=len(req.prompt) if isinstance(req.prompt, list) and req.prompt
-                     and not isinstance(req.prompt[0], int) else 1)
         if req.logprobs is not None and not 0 <= req.logprobs <= MAX_LOGPROBS:
             raise HTTPException(400, f"logprobs must be between 0 and {MAX_LOGPROBS}")
         prompts = _prompt_list(req.prompt)
+        limits.check(max_tokens=max_tokens, n=req.n, prompts=len(prompts))
         try:
             prompt_ids = [_tokens(raw.tokenizer, p) for p in prompts]
             stop = (req.stop,) if isinstance(req.stop, str) else tuple(req.stop or ())

@@ -109,24 +109,20 @@ def gate(result: Result, reports: dict[tuple, dict]) -> dict:
                     "reason": f"{pack}: the controls checked the prompts {', '.join(sorted(checked))}; this result "
                               f"used {', '.join(changed)}, which they did not check (or another text under that "
                               "name)"}
-    if rep["ranks"] and "params" in rep:
-        mine = result.doc.get("protocol", {}).get("params", {})
-        if mine != rep["params"]:
-            checked = ("different ones for different users" if rep["params"] is None else
-                       _describe_params(rep["params"]))
+    settings = (  # (report field, the result's own, what they are, how the result came by them)
+        ("params", result.doc.get("protocol", {}).get("params", {}), "the protocol's decision parameters",
+         "was decided with"),
+        ("generation", generation_settings(result.protocol, result.judge.mode,
+                                           result.doc["settings"]["prediction"]["max_tokens"],
+                                           result.doc["seeds"]["generation"]),
+         "the predictions and judge made with", "used"))
+    for field, mine, what, how in settings:
+        if rep["ranks"] and field in rep and mine != rep[field]:
+            checked = ("different ones for different users" if rep[field] is None else
+                       _describe_params(rep[field]))
             return {"ranks": False, "href": rep["href"],
-                    "reason": f"{pack}: the controls checked the protocol's decision parameters {checked}; this "
-                              f"result was decided with {_describe_params(mine)}"}
-    if rep["ranks"] and "generation" in rep:
-        mine = generation_settings(result.protocol, result.judge.mode,
-                                   result.doc["settings"]["prediction"]["max_tokens"],
-                                   result.doc["seeds"]["generation"])
-        if mine != rep["generation"]:
-            checked = ("different ones for different users" if rep["generation"] is None else
-                       _describe_params(rep["generation"]))
-            return {"ranks": False, "href": rep["href"],
-                    "reason": f"{pack}: the controls checked the predictions and judge made with {checked}; this "
-                              f"result used {_describe_params(mine)}"}
+                    "reason": f"{pack}: the controls checked {what} {checked}; this result {how} "
+                              f"{_describe_params(mine)}"}
     if rep["ranks"] and "users" in rep and result.user not in rep["users"]:
         # the pack's other users passed, but nothing checked the yardstick on this user's own test turns
         return {"ranks": False, "href": rep["href"],
